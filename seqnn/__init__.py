@@ -1,0 +1,25 @@
+"""seqnn: Keras-style neural networks on numpy, with Metal and CUDA backends.
+
+Quick start::
+
+    import seqnn as sn
+
+    (x_train, y_train), (x_test, y_test) = sn.datasets.digits.load_data()
+    model = (sn.Sequential()
+             .add(sn.layers.Input((8, 8)))
+             .add(sn.layers.Flatten())
+             .add(sn.layers.Dense(64, activation="relu"))
+             .add(sn.layers.Dense(10, activation="softmax"))
+             .compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]))
+    model.fit(x_train / 16.0, y_train, epochs=20)
+"""
+from . import (activations, backends, callbacks, datasets, initializers, layers, losses, metrics,
+               optimizers, regularizers, utils)
+from ._version import __version__
+from .layers import Input
+from .models import Sequential
+
+__all__ = [
+    "Input", "Sequential", "__version__", "activations", "backends", "callbacks", "datasets",
+    "initializers", "layers", "losses", "metrics", "optimizers", "regularizers", "utils",
+]

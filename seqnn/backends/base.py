@@ -1,0 +1,186 @@
+"""The backend contract: every op that layers, losses and optimizers may call.
+
+A backend owns its arrays (numpy arrays, Metal buffers, CuPy arrays) and
+implements the ops below on them. Layers never touch numpy directly: they call
+``self.backend.<op>``, so the same layer code runs on every backend. numpy is
+the reference implementation (``seqnn.backends.numpy_backend``); every other
+backend is tested op by op against it.
+
+Conventions shared by all ops:
+
+* ``out=`` names a preallocated array to write into and is returned; when it is
+  None a new array is allocated. An ``out`` may alias an input wherever the op
+  is elementwise (in-place ReLU, say).
+* Arrays are C-contiguous, float32 or float64 (labels: int64). Shapes keep the
+  batch dimension first.
+* Scalars (learning rates, slopes) are Python floats; ops that produce a single
+  number (norms, sums for logging) return a Python float.
+
+The ops are grouped by family; each family is documented once here and
+implemented by the backend in a module of its own.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+Array = Any  # the backend's own array type
+
+
+class Backend:
+    """Abstract base class. ``name`` is what ``compile(backend=...)`` accepts."""
+
+    name: str = "abstract"
+
+    # ------------------------------------------------------------ arrays ---
+    def asarray(self, x: Any, dtype: str | None = None) -> Array:
+        """Array on this backend from host data (a copy unless it already is one)."""
+        raise NotImplementedError
+
+    def to_numpy(self, a: Array) -> Any:
+        """Host numpy copy (or zero-copy view where memory is shared)."""
+        raise NotImplementedError
+
+    def empty(self, shape: Sequence[int], dtype: str) -> Array:
+        raise NotImplementedError
+
+    def zeros(self, shape: Sequence[int], dtype: str) -> Array:
+        raise NotImplementedError
+
+    def full(self, shape: Sequence[int], value: float, dtype: str) -> Array:
+        raise NotImplementedError
+
+    def copy_into(self, dst: Array, src: Array) -> Array:
+        """dst[...] = src (src may be host data); returns dst."""
+        raise NotImplementedError
+
+    def fill(self, a: Array, value: float) -> Array:
+        raise NotImplementedError
+
+    # ---------------------------------------- elementwise and reductions ---
+    # Binary ops broadcast numpy-style. These serve losses, regularizers and
+    # metrics-free bookkeeping; the hot paths have fused ops below.
+    def add(self, a, b, out=None): raise NotImplementedError
+    def subtract(self, a, b, out=None): raise NotImplementedError
+    def multiply(self, a, b, out=None): raise NotImplementedError
+    def divide(self, a, b, out=None): raise NotImplementedError
+    def maximum(self, a, b, out=None): raise NotImplementedError
+    def minimum(self, a, b, out=None): raise NotImplementedError
+    def square(self, a, out=None): raise NotImplementedError
+    def sqrt(self, a, out=None): raise NotImplementedError
+    def abs(self, a, out=None): raise NotImplementedError
+    def sign(self, a, out=None): raise NotImplementedError
+    def exp(self, a, out=None): raise NotImplementedError
+    def log(self, a, out=None): raise NotImplementedError
+    def clip(self, a, lo: float, hi: float, out=None): raise NotImplementedError
+    def where(self, cond, a, b, out=None): raise NotImplementedError
+    def less_equal(self, a, b): raise NotImplementedError
+
+    def sum(self, a, axis: int | None = None, keepdims: bool = False, out=None):
+        """Sum; with ``axis=None`` a Python float."""
+        raise NotImplementedError
+
+    def mean(self, a, axis: int | None = None, keepdims: bool = False):
+        """Mean; with ``axis=None`` a Python float."""
+        raise NotImplementedError
+
+    def argmax(self, a, axis: int = -1): raise NotImplementedError
+    def norm(self, a) -> float:
+        """Euclidean norm of all elements, as a Python float."""
+        raise NotImplementedError
+
+    def all_finite(self, a) -> bool: raise NotImplementedError
+
+    # ------------------------------------------------------------ linalg ---
+    def gemm(self, a, b, out=None, trans_a: bool = False, trans_b: bool = False):
+        """op(a) @ op(b) for 2-D arrays, op = transpose when asked.
+
+        The NN form is the forward pass, NT is the input gradient (dy @ W.T) and
+        TN the weight gradient (x.T @ dy); no transposed copy is ever made.
+        """
+        raise NotImplementedError
+
+    def bias_add(self, x, bias, out=None):
+        """x + bias broadcast over every axis but the last."""
+        raise NotImplementedError
+
+    def bias_grad(self, dy, out=None):
+        """Sum of dy over every axis but the last (the bias gradient)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------- activations ---
+    # forward(x, out) computes y; backward(dy, x, y, out) computes dx from the
+    # upstream gradient and whichever of x (input) and y (output) the rule
+    # needs (the other may be None; see seqnn.activations). Backward may write
+    # into dy (out=dy).
+    def relu(self, x, out=None): raise NotImplementedError
+    def relu_backward(self, dy, x, y, out=None): raise NotImplementedError
+    def leaky_relu(self, x, negative_slope: float, out=None): raise NotImplementedError
+    def leaky_relu_backward(self, dy, x, y, negative_slope: float, out=None): raise NotImplementedError
+    def elu(self, x, alpha: float, scale: float = 1.0, out=None):
+        """scale * (x if x > 0 else alpha * (exp(x) - 1)); SELU is ELU with its constants."""
+        raise NotImplementedError
+    def elu_backward(self, dy, x, y, alpha: float, scale: float = 1.0, out=None): raise NotImplementedError
+    def gelu(self, x, approximate: bool, out=None): raise NotImplementedError
+    def gelu_backward(self, dy, x, y, approximate: bool, out=None): raise NotImplementedError
+    def sigmoid(self, x, out=None): raise NotImplementedError
+    def sigmoid_backward(self, dy, x, y, out=None): raise NotImplementedError
+    def tanh(self, x, out=None): raise NotImplementedError
+    def tanh_backward(self, dy, x, y, out=None): raise NotImplementedError
+    def softplus(self, x, out=None): raise NotImplementedError
+    def softplus_backward(self, dy, x, y, out=None): raise NotImplementedError
+    def silu(self, x, out=None): raise NotImplementedError
+    def silu_backward(self, dy, x, y, out=None): raise NotImplementedError
+    def softmax(self, x, out=None):
+        """Softmax over the last axis, max-subtracted (no overflow)."""
+        raise NotImplementedError
+    def softmax_backward(self, dy, x, y, out=None): raise NotImplementedError
+    def log_softmax(self, x, out=None): raise NotImplementedError
+
+    # --------------------------------------------------- fused losses ---
+    def softmax_cross_entropy(self, logits, labels, sparse: bool):
+        """Per-sample -log softmax(logits)[label] and the softmax probabilities.
+
+        ``labels`` are int64 class indices (sparse) or rows of target
+        probabilities. Computed through log-sum-exp: finite for any finite
+        logits. Returns (loss[N], probs[N, C]).
+        """
+        raise NotImplementedError
+
+    def softmax_cross_entropy_backward(self, probs, labels, sparse: bool, weights, out=None):
+        """d(sum_i weights[i] * loss_i)/d logits = weights[:, None] * (probs - onehot)."""
+        raise NotImplementedError
+
+    def sigmoid_cross_entropy(self, logits, targets):
+        """Elementwise max(z,0) - z*t + log1p(exp(-|z|)) and sigmoid(z)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------ optimizer updates ---
+    # One fused, in-place update of a flat parameter vector p from its gradient
+    # g and state slots. Rules and references are in seqnn/optimizers/*.py.
+    def sgd_update(self, p, g, velocity, lr: float, momentum: float, nesterov: bool): raise NotImplementedError
+    def rmsprop_update(self, p, g, velocity, average_grad, momentum_buf, lr: float, rho: float,
+                       momentum: float, epsilon: float): raise NotImplementedError
+    def adagrad_update(self, p, g, accumulator, lr: float, epsilon: float): raise NotImplementedError
+    def adam_update(self, p, g, m, v, v_max, lr: float, beta_1: float, beta_2: float,
+                    epsilon: float, step: int): raise NotImplementedError
+    def adamax_update(self, p, g, m, u, lr: float, beta_1: float, beta_2: float,
+                      epsilon: float, step: int): raise NotImplementedError
+    def nadam_update(self, p, g, m, v, lr: float, beta_1: float, beta_2: float, epsilon: float,
+                     mu_t: float, mu_next: float, mu_product: float, mu_product_next: float,
+                     step: int): raise NotImplementedError
+    def scale_(self, a, factor: float):
+        """a *= factor, in place (decoupled weight decay, clipping)."""
+        raise NotImplementedError
+
+    def flush_denormals_(self, a, threshold: float):
+        """Set |a| < threshold to 0 in place (optimizer state hygiene, see Optimizer)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ random ---
+    def rng(self, seed: int):
+        """A counter-based random generator keyed by ``seed``; its ``state`` is a JSON-able dict."""
+        raise NotImplementedError
+
+    def dropout(self, x, rate: float, rng, out=None, mask_out=None):
+        """Inverted dropout: returns (y, mask) with mask in {0, 1/(1-rate)} and y = x * mask."""
+        raise NotImplementedError

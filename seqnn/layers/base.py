@@ -1,0 +1,217 @@
+"""The Layer base class: parameters, build, forward/backward, config.
+
+A layer computes ``y = forward(x, training)`` and, given the gradient of the
+loss with respect to y, ``dx = backward(dy)``; ``backward`` also fills
+``layer.grads`` with the gradient of each trainable parameter. It never
+updates weights (the optimizer does). Layers call backend ops only, so one
+implementation runs on every backend.
+
+Writing a layer::
+
+    @seqnn.layers.register()
+    class Scale(seqnn.layers.Layer):
+        def build(self, input_shape):
+            self.add_weight("scale", (input_shape[-1],), initializer="ones")
+
+        def forward(self, x, training=False):
+            self.x = x
+            return self.backend.multiply(x, self.params["scale"])
+
+        def backward(self, dy, need_input_grad=True):
+            b = self.backend
+            b.bias_grad(b.multiply(dy, self.x), out=self.grads["scale"])
+            return b.multiply(dy, self.params["scale"]) if need_input_grad else None
+
+Shapes passed to ``build`` and ``compute_output_shape`` include the batch
+dimension as ``None``, as in Keras.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import initializers, regularizers
+from ..registry import Registry
+
+Shape = tuple  # (None, d1, d2, ...)
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+class Layer:
+    """Base class of every layer."""
+
+    def __init__(self, name: str | None = None, trainable: bool = True,
+                 input_shape: Sequence[int] | None = None, dtype: Any = None):
+        self.name = name
+        self.trainable = bool(trainable)
+        # Keras's ``Dense(32, input_shape=(784,))`` shortcut for a first layer.
+        self.input_shape_hint = tuple(input_shape) if input_shape is not None else None
+        self.dtype_policy = dtype
+        self.built = False
+        self.backend = None
+        self.dtype = None
+        self.input_shape: Shape | None = None
+        self.output_shape: Shape | None = None
+        self.params: dict[str, Any] = {}
+        self.grads: dict[str, Any] = {}
+        self.param_regularizers: dict[str, regularizers.Regularizer] = {}
+        self._workspace: dict[str, Any] = {}
+
+    # ------------------------------------------------------------ building ---
+    def build(self, input_shape: Shape) -> None:
+        """Create parameters with :meth:`add_weight`. Default: none."""
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """Output shape for an input shape (batch dimension None). Default: unchanged."""
+        return input_shape
+
+    def build_for(self, input_shape: Shape, backend, dtype: str) -> Shape:
+        """Allocate on ``backend`` for ``input_shape``; returns the output shape."""
+        input_shape = (None, *tuple(input_shape)[1:])
+        self.backend, self.dtype = backend, np.dtype(dtype).name
+        self.params, self.grads, self._workspace = {}, {}, {}
+        self.input_shape = input_shape
+        self.output_shape = tuple(self.compute_output_shape(input_shape))
+        self.build(input_shape)
+        self.built = True
+        return self.output_shape
+
+    def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "zeros",
+                   regularizer: Any = None, trainable: bool = True):
+        """Create a parameter on the layer's backend and return it."""
+        if name in self.params:
+            raise ValueError(f"layer {self.name!r} already has a weight named {name!r}")
+        value = initializers.get(initializer)(tuple(shape), dtype=self.dtype)
+        self.params[name] = self.backend.asarray(value, self.dtype)
+        if trainable:
+            self.grads[name] = self.backend.zeros(tuple(shape), self.dtype)
+        regularizer = regularizers.get(regularizer)
+        if regularizer is not None:
+            self.param_regularizers[name] = regularizer
+        return self.params[name]
+
+    def move_to(self, backend, dtype: str) -> None:
+        """Re-home the parameters on another backend and/or dtype, keeping their values."""
+        dtype = np.dtype(dtype).name
+        old = self.backend
+        self.params = {k: backend.asarray(old.to_numpy(v), dtype) for k, v in self.params.items()}
+        self.grads = {k: backend.zeros(self.params[k].shape, dtype) for k in self.grads}
+        self.backend, self.dtype, self._workspace = backend, dtype, {}
+
+    # ------------------------------------------------------------- compute ---
+    def forward(self, x, training: bool = False):
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
+
+    def backward(self, dy, need_input_grad: bool = True):
+        """Fill ``self.grads`` and return dL/dx (None when not needed). May overwrite dy."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
+
+    def __call__(self, x, training: bool = False):
+        """Run the layer alone on host data (builds on the numpy backend if needed)."""
+        from .. import backends
+
+        x = np.asarray(x)
+        if not self.built:
+            dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float32
+            self.build_for((None, *x.shape[1:]), backends.get("numpy"), dtype)
+        y = self.forward(self.backend.asarray(x, self.dtype), training=training)
+        return np.array(self.backend.to_numpy(y))
+
+    # --------------------------------------------------------- parameters ---
+    @property
+    def trainable_names(self) -> list[str]:
+        return list(self.grads) if self.trainable else []
+
+    @property
+    def weights(self) -> list:
+        """Parameters in creation order (Keras's order: kernel, bias, ...)."""
+        return list(self.params.values())
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [np.array(self.backend.to_numpy(v)) for v in self.params.values()]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        weights = list(weights)
+        if len(weights) != len(self.params):
+            raise ValueError(f"layer {self.name!r} expects {len(self.params)} weight arrays "
+                             f"({', '.join(self.params)}), got {len(weights)}")
+        for (key, param), value in zip(self.params.items(), weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != tuple(param.shape):
+                raise ValueError(f"layer {self.name!r} weight {key!r}: expected shape "
+                                 f"{tuple(param.shape)}, got {tuple(value.shape)}")
+            self.backend.copy_into(param, value.astype(self.dtype, copy=False))
+
+    def count_params(self) -> int:
+        return int(sum(int(np.prod(v.shape)) for v in self.params.values()))
+
+    def regularization_penalty(self) -> float:
+        return sum(reg.penalty(self.backend, self.params[k]) for k, reg in self.param_regularizers.items())
+
+    def add_regularization_gradients(self) -> None:
+        for key, reg in self.param_regularizers.items():
+            if key in self.grads:
+                reg.add_gradient(self.backend, self.params[key], self.grads[key])
+
+    # ---------------------------------------------------------- workspace ---
+    def buffer(self, key: str, shape: Sequence[int]):
+        """A scratch array of ``shape`` reused across batches.
+
+        Buffers are sized for the largest batch seen and a smaller batch gets a
+        view of the leading rows, so the last short batch of an epoch costs no
+        allocation. A buffer's contents live until the next call with the key.
+        """
+        shape = tuple(int(d) for d in shape)
+        buf = self._workspace.get(key)
+        if buf is None or buf.shape[1:] != shape[1:] or buf.shape[0] < shape[0]:
+            buf = self.backend.empty(shape, self.dtype)
+            self._workspace[key] = buf
+        return buf if buf.shape[0] == shape[0] else buf[: shape[0]]
+
+    # ---------------------------------------------- fusing with the loss ---
+    @property
+    def output_activation(self):
+        """The activation applied last by this layer, if any (see Sequential.compile)."""
+        return None
+
+    def defer_output_activation(self, defer: bool) -> None:
+        """Skip the output activation in forward (the loss applies it, fused)."""
+        raise TypeError(f"{type(self).__name__} has no output activation to defer")
+
+    # -------------------------------------------------------------- config ---
+    def get_config(self) -> dict:
+        config = {"name": self.name, "trainable": self.trainable}
+        if self.input_shape_hint is not None:
+            config["input_shape"] = list(self.input_shape_hint)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        return cls(**config)
+
+    def default_name(self) -> str:
+        return _snake_case(type(self).__name__)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+registry = Registry("layer", base=Layer)
+
+
+def register(*names: str):
+    """Class decorator registering a (custom) layer by its class name and aliases."""
+    return registry.register(*names)
+
+
+def get(identifier: Any) -> Layer:
+    return registry.get(identifier)
+
+
+def serialize(layer: Layer) -> dict:
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}

@@ -1,0 +1,143 @@
+"""The Loss base class: reduction, sample weights, forward/backward.
+
+A loss maps predictions and targets to one number per sample (its mean over
+the output features), then reduces over the batch. Reductions follow Keras:
+
+* ``"sum_over_batch_size"`` (default): Σᵢ wᵢ·ℓᵢ / N, with N the batch size
+  (not Σwᵢ), so a zero weight removes a sample without rescaling the others;
+* ``"sum"``: Σᵢ wᵢ·ℓᵢ;
+* ``"none"``: the per-sample losses (for direct calls; training needs a scalar).
+
+Training calls ``forward(y_pred, y_true, sample_weight)`` on backend arrays,
+then ``backward()`` for dL/dy_pred. Calling the loss like Keras,
+``loss(y_true, y_pred)``, runs it on host data and returns a float.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..registry import Registry
+
+REDUCTIONS = ("sum_over_batch_size", "sum", "none")
+
+
+class Loss:
+    """Base class. Subclasses implement ``per_sample`` and ``per_sample_backward``."""
+
+    #: labels are integer class indices (SparseCategoricalCrossentropy)
+    sparse_targets = False
+    #: the activation name this loss can absorb when the model ends in it (see with_logits)
+    fusable_activation: str | None = None
+
+    def __init__(self, reduction: str = "sum_over_batch_size", name: str | None = None):
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
+        self.reduction = reduction
+        self.name = name or _snake(type(self).__name__)
+        self.backend = None
+
+    # ---------------------------------------------------------- subclass API ---
+    def per_sample(self, y_pred, y_true):
+        """ℓ of shape [N] (backend array) for a batch; keep what backward needs."""
+        raise NotImplementedError
+
+    def per_sample_backward(self, weights):
+        """Σᵢ weights[i]·∂ℓᵢ/∂y_pred, a backend array shaped like y_pred."""
+        raise NotImplementedError
+
+    def validate_targets(self, y_true: np.ndarray, output_shape: tuple) -> np.ndarray:
+        """Check host targets against the model's output shape (batch dim None).
+
+        Returns the targets reshaped as the loss wants them; raises ValueError
+        naming the problem. The default wants y_true shaped like the output,
+        allowing (N,) for an output of (N, 1).
+        """
+        y = np.asarray(y_true)
+        want = tuple(output_shape[1:])
+        if y.ndim == 1 and want == (1,):
+            y = y.reshape(-1, 1)
+        if tuple(y.shape[1:]) != want:
+            raise ValueError(f"y: expected targets of shape (n, {', '.join(map(str, want))}) to match the "
+                             f"model output, got shape {tuple(y.shape)}")
+        return y
+
+    def target_dtype(self, dtype: str) -> str:
+        return "int64" if self.sparse_targets else dtype
+
+    # ----------------------------------------------------------- training API ---
+    def forward(self, y_pred, y_true, sample_weight=None) -> float:
+        """Reduced loss for backend arrays; keeps what :meth:`backward` needs."""
+        if self.backend is None:
+            raise RuntimeError("loss.bind(backend) must be called before forward()")
+        b = self.backend
+        losses = self.per_sample(y_pred, y_true)
+        n = losses.shape[0]
+        if self.reduction == "none":
+            self._weights = None
+            return losses
+        scale = 1.0 / n if self.reduction == "sum_over_batch_size" else 1.0
+        if sample_weight is None:
+            self._weights = b.full((n,), scale, losses.dtype)
+            return b.sum(losses) * scale
+        self._weights = b.multiply(sample_weight, scale)
+        return b.sum(b.multiply(losses, sample_weight)) * scale
+
+    def backward(self):
+        if self._weights is None:
+            raise ValueError("backward() needs a reduced loss; this loss has reduction='none'")
+        return self.per_sample_backward(self._weights)
+
+    def bind(self, backend) -> "Loss":
+        self.backend = backend
+        return self
+
+    # ------------------------------------------------------------ Keras API ---
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        from .. import backends
+
+        if self.backend is None:
+            self.bind(backends.get("numpy"))
+        b = self.backend
+        y_pred = np.asarray(y_pred)
+        dtype = y_pred.dtype if y_pred.dtype in (np.float32, np.float64) else np.float64
+        y_true = self.validate_targets(np.asarray(y_true), (None, *y_pred.shape[1:]))
+        w = None if sample_weight is None else b.asarray(np.asarray(sample_weight).reshape(-1), dtype)
+        out = self.forward(b.asarray(y_pred, dtype), b.asarray(y_true, self.target_dtype(dtype)), w)
+        return b.to_numpy(out) if self.reduction == "none" else float(out)
+
+    # --------------------------------------------------------------- fusion ---
+    def with_logits(self) -> "Loss":
+        """The same loss taking logits instead of ``fusable_activation`` outputs."""
+        raise TypeError(f"{type(self).__name__} has no logits form")
+
+    # --------------------------------------------------------------- config ---
+    def get_config(self) -> dict:
+        return {"reduction": self.reduction, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Loss":
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _snake(name: str) -> str:
+    import re
+
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+registry = Registry("loss", base=Loss)
+register = registry.register
+
+
+def get(identifier: Any) -> Loss | None:
+    return registry.get(identifier)
+
+
+def serialize(loss: Loss) -> dict:
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}

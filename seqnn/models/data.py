@@ -1,0 +1,182 @@
+"""Turning user data into batches: validation up front, conversion per batch.
+
+Arrays are validated once before any work (shape against the model, lengths,
+NaN/inf, labels against the loss) and then gathered batch by batch, so data
+may stay uint8 (or any dtype) and only one batch at a time is converted to the
+model's float dtype. Anything else iterable is treated as a data loader that
+yields ``(x, y)`` or ``(x, y, sample_weight)`` batches (or ``x`` alone for
+predict); each of its batches is checked as it arrives.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator
+
+import numpy as np
+
+
+def is_array_like(x: Any) -> bool:
+    return isinstance(x, np.ndarray) or (hasattr(x, "__array__") and hasattr(x, "shape"))
+
+
+def as_array(x: Any, name: str) -> np.ndarray:
+    """x as a numpy array (no copy for arrays and memmaps), or a clear TypeError."""
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, (list, tuple)) or is_array_like(x):
+        try:
+            arr = np.asarray(x)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{name}: expected an array, got {type(x).__name__} that numpy cannot convert ({e})")
+        if arr.dtype == object:
+            raise TypeError(f"{name}: expected a numeric array, got ragged or non-numeric data")
+        return arr
+    raise TypeError(f"{name}: expected a numpy array (or array-like), got {type(x).__name__}")
+
+
+def check_features(x: np.ndarray, expected: tuple | None, name: str = "x") -> None:
+    """Check x's per-sample shape against the model's input shape (batch dim excluded)."""
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected numeric data, got dtype {x.dtype}")
+    if x.ndim == 0:
+        raise ValueError(f"{name}: expected a batch of samples (rank >= 1), got a scalar")
+    if expected is None:
+        return
+    got = tuple(x.shape[1:])
+    if got != tuple(expected):
+        want = ", ".join(["n", *map(str, expected)])
+        what = "rank" if len(got) != len(expected) else "feature shape"
+        raise ValueError(f"{name}: wrong {what} for this model: expected shape ({want}) from its input, "
+                         f"got {tuple(x.shape)}")
+
+
+def check_finite(x: np.ndarray, name: str = "x", chunk: int = 1 << 22) -> None:
+    """Raise if x holds NaN or inf (integer data always passes). Chunked: no full-size temporary."""
+    if x.dtype.kind != "f":
+        return
+    flat = x.reshape(-1) if x.flags.c_contiguous else None
+    if flat is None:
+        bad = not np.isfinite(x).all()
+    else:
+        bad = any(not np.isfinite(flat[i:i + chunk]).all() for i in range(0, flat.size, chunk))
+    if bad:
+        where = np.argwhere(~np.isfinite(x))[0]
+        raise ValueError(f"{name}: contains NaN or inf (first at index {tuple(int(i) for i in where)}); "
+                         "clean or impute the data before training")
+
+
+def check_lengths(**arrays: np.ndarray | None) -> int:
+    lengths = {k: len(v) for k, v in arrays.items() if v is not None}
+    if len(set(lengths.values())) > 1:
+        detail = ", ".join(f"{k} has {n}" for k, n in lengths.items())
+        raise ValueError(f"x, y and sample_weight must have the same number of samples: {detail}")
+    n = next(iter(lengths.values()))
+    if n == 0:
+        raise ValueError("x: got 0 samples; need at least one")
+    return n
+
+
+def check_positive_int(value: Any, name: str, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def class_weights_for(y: np.ndarray, class_weight: dict, sparse: bool) -> np.ndarray:
+    """Per-sample weights from a {class: weight} dict (labels or one-hot rows)."""
+    labels = y.reshape(-1) if sparse or y.ndim == 1 or y.shape[-1] == 1 else np.argmax(y, axis=-1)
+    labels = np.rint(labels).astype(np.int64)
+    missing = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
+    if missing:
+        raise ValueError(f"class_weight: no weight for classes {missing[:10]}; it must give every class in y")
+    table = np.zeros(max(int(k) for k in class_weight) + 1)
+    for k, w in class_weight.items():
+        table[int(k)] = float(w)
+    return table[labels]
+
+
+def split_validation(arrays: list, fraction: float) -> tuple[list, list]:
+    """Keras's validation_split: the last ``fraction`` of the samples, before any shuffling."""
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation_split must be in (0, 1), got {fraction!r}")
+    n = len(arrays[0])
+    n_val = int(math.floor(n * fraction))
+    if n_val == 0 or n_val == n:
+        raise ValueError(f"validation_split={fraction} leaves {n - n_val} training and {n_val} validation "
+                         f"samples out of {n}; both need at least one")
+    cut = n - n_val
+    return [None if a is None else a[:cut] for a in arrays], [None if a is None else a[cut:] for a in arrays]
+
+
+class ArrayBatches:
+    """Batches of (x, y, weights) from in-memory arrays, reshuffled every epoch if asked."""
+
+    def __init__(self, x, y, sample_weight, batch_size: int, shuffle: bool, rng: np.random.Generator | None,
+                 steps: int | None = None):
+        self.x, self.y, self.w = x, y, sample_weight
+        self.n = len(x)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.rng = rng
+        self.steps = steps
+
+    def __len__(self) -> int:
+        full = math.ceil(self.n / self.batch_size)
+        return full if self.steps is None else min(self.steps, full)
+
+    def __iter__(self) -> Iterator[tuple]:
+        bs = self.batch_size
+        order = self.rng.permutation(self.n) if self.shuffle else None
+        for step in range(len(self)):
+            if order is None:
+                sl = slice(step * bs, min(self.n, (step + 1) * bs))
+                yield tuple(None if a is None else a[sl] for a in (self.x, self.y, self.w))
+            else:
+                idx = order[step * bs:(step + 1) * bs]
+                yield tuple(None if a is None else a[idx] for a in (self.x, self.y, self.w))
+
+
+class LoaderBatches:
+    """Batches from a user iterable (a data loader or generator).
+
+    A re-iterable object (``iter(x) is not x``) is iterated afresh every epoch;
+    a one-shot iterator (a generator) is drawn from continuously, which needs
+    ``steps_per_epoch`` to know where an epoch ends.
+    """
+
+    def __init__(self, source, steps: int | None, with_targets: bool = True):
+        self.source = source
+        self.one_shot = iter(source) is source
+        if self.one_shot and steps is None:
+            raise ValueError("steps_per_epoch: a generator (one-shot iterator) needs steps_per_epoch "
+                             "to know where an epoch ends")
+        self.steps = steps
+        self.with_targets = with_targets
+        self._iterator = source if self.one_shot else None
+
+    def __len__(self) -> int | None:
+        if self.steps is not None:
+            return self.steps
+        return len(self.source) if hasattr(self.source, "__len__") else None
+
+    def __iter__(self) -> Iterator[tuple]:
+        it = self._iterator if self.one_shot else iter(self.source)
+        count = 0
+        while self.steps is None or count < self.steps:
+            try:
+                batch = next(it)
+            except StopIteration:
+                return
+            yield self._unpack(batch)
+            count += 1
+
+    def _unpack(self, batch) -> tuple:
+        if not self.with_targets:
+            x = batch[0] if isinstance(batch, tuple) else batch
+            return as_array(x, "x batch"), None, None
+        if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
+            raise ValueError(f"x: a data loader must yield (x, y) or (x, y, sample_weight) tuples, "
+                             f"got {type(batch).__name__}")
+        x, y, *w = batch
+        return as_array(x, "x batch"), as_array(y, "y batch"), (as_array(w[0], "sample_weight batch") if w else None)

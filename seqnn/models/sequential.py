@@ -1,0 +1,340 @@
+"""Sequential: a stack of layers, built, compiled and trained as one model.
+
+The builder is chainable (``add`` and ``compile`` return the model) and the
+Keras style works unchanged (``Sequential([...])``, ``model.add(...)`` on its
+own line). Parameters are created as soon as the input shape is known: from an
+``Input``, from a first layer's ``input_shape=``, from ``build(shape)``, or
+from the first batch that ``fit``/``predict`` sees. Until ``compile`` picks a
+backend they live on the numpy backend in float32; compile moves them.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import backends, losses, metrics as metrics_module, optimizers
+from ..errors import NotCompiledError
+from ..layers import Layer, InputLayer
+from ..layers import registry as layer_registry
+from ..layers import serialize as serialize_layer
+from .summary import format_summary
+from .trainer import Trainer
+
+_DTYPES = ("float32", "float64")
+# Keras compile() arguments that change nothing here: seqnn always runs eagerly.
+_IGNORED_COMPILE_ARGS = ("run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss")
+
+
+class Sequential(Trainer):
+    """A linear stack of layers.
+
+    Example::
+
+        model = (sn.Sequential(name="mlp")
+                 .add(sn.layers.Input((784,)))
+                 .add(sn.layers.Dense(128, activation="relu"))
+                 .add(sn.layers.Dense(10, activation="softmax"))
+                 .compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                          metrics=["accuracy"]))
+    """
+
+    def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None,
+                 trainable: bool = True):
+        self.name = name or "sequential"
+        self.trainable = trainable
+        self.input_layer: InputLayer | None = None
+        self._layers: list[Layer] = []
+        self.backend = backends.get("numpy")
+        self.dtype = "float32"
+        self.compiled = False
+        self.compile_config: dict | None = None
+        self.stop_training = False
+        self.history = None
+        self._reset_training_state()
+        if layers is not None:
+            if isinstance(layers, Layer):
+                raise TypeError("Sequential(layers=...) takes a list of layers; use .add() for one layer")
+            for layer in layers:
+                self.add(layer)
+
+    # -------------------------------------------------------------- layers ---
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers, without the Input (as in Keras)."""
+        return list(self._layers)
+
+    @property
+    def built(self) -> bool:
+        return bool(self._layers) and all(layer.built for layer in self._layers)
+
+    @property
+    def input_shape(self) -> tuple | None:
+        if self.input_layer is not None:
+            return self.input_layer.batch_shape
+        return self._layers[0].input_shape if self._layers and self._layers[0].built else None
+
+    @property
+    def output_shape(self) -> tuple | None:
+        return self._layers[-1].output_shape if self.built else None
+
+    def add(self, layer: Layer) -> "Sequential":
+        """Append a layer (or set the Input); returns the model, so calls chain."""
+        if isinstance(layer, InputLayer):
+            if self._layers or self.input_layer is not None:
+                raise ValueError("an Input can only be the first entry of a Sequential model")
+            self.input_layer = layer
+            layer.name = layer.name or "input_layer"
+            return self
+        if not isinstance(layer, Layer):
+            raise TypeError(f"add() takes a seqnn layer, got {type(layer).__name__}: {layer!r}")
+        if any(layer is existing for existing in self._layers):
+            raise ValueError(f"layer {layer.name!r} is already in this model; create a new layer instead")
+        layer.name = self._unique_name(layer.name or layer.default_name())
+        if not self._layers and self.input_layer is None and layer.input_shape_hint is not None:
+            self.input_layer = InputLayer(shape=layer.input_shape_hint, name="input_layer")
+        self._layers.append(layer)
+        self._structure_changed()
+        shape = self._shape_before(len(self._layers) - 1)
+        if shape is not None:
+            self._build_layers(shape, start=len(self._layers) - 1)
+        return self
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer (Keras's ``pop``)."""
+        if not self._layers:
+            raise ValueError("pop() on a model with no layers")
+        self._structure_changed()
+        return self._layers.pop()
+
+    def _unique_name(self, base: str) -> str:
+        taken = {layer.name for layer in self._layers}
+        if self.input_layer is not None:
+            taken.add(self.input_layer.name)
+        if base not in taken:
+            return base
+        i = 1
+        while f"{base}_{i}" in taken:
+            i += 1
+        return f"{base}_{i}"
+
+    def _shape_before(self, index: int) -> tuple | None:
+        """Input shape of layer ``index`` if known."""
+        if index == 0:
+            return self.input_layer.batch_shape if self.input_layer is not None else None
+        previous = self._layers[index - 1]
+        return previous.output_shape if previous.built else None
+
+    def _structure_changed(self) -> None:
+        self._undo_fusion()
+        self._prepared_for = None
+
+    def _undo_fusion(self) -> None:
+        layer = getattr(self, "_deferred_layer", None)
+        if layer is not None:
+            layer.defer_output_activation(False)
+        self._deferred_layer = self._deferred_activation = None
+
+    # --------------------------------------------------------------- build ---
+    def build(self, input_shape: Sequence[int | None] | None = None) -> None:
+        """Create every layer's parameters for ``input_shape`` (batch dimension first, may be None)."""
+        if not self._layers:
+            raise ValueError("cannot build a model with no layers; add() some first")
+        if input_shape is None:
+            if self.input_layer is None:
+                raise ValueError("build() needs an input_shape, e.g. build((None, 784)), or an Input layer")
+            input_shape = self.input_layer.batch_shape
+        input_shape = (None, *tuple(input_shape)[1:])
+        if self.input_layer is None:
+            self.input_layer = InputLayer(shape=input_shape[1:], name=self._unique_name("input_layer"))
+        elif tuple(self.input_layer.shape) != tuple(input_shape[1:]):
+            raise ValueError(f"input_shape {input_shape} does not match the model's Input "
+                             f"{self.input_layer.batch_shape}")
+        self._build_layers(input_shape, start=0)
+
+    def _build_layers(self, input_shape: tuple, start: int) -> None:
+        shape = input_shape
+        for layer in self._layers[start:]:
+            if layer.built and tuple(layer.input_shape) == tuple(shape):
+                if layer.backend is not self.backend or layer.dtype != self.dtype:
+                    layer.move_to(self.backend, self.dtype)
+            else:
+                if layer.built:
+                    raise ValueError(f"layer {layer.name!r} was built for inputs {layer.input_shape} but "
+                                     f"receives {shape} in this model")
+                try:
+                    layer.build_for(shape, self.backend, self.dtype)
+                except ValueError as e:
+                    raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}): {e}") from None
+            shape = layer.output_shape
+        self._structure_changed()
+
+    # ------------------------------------------------------------- compile ---
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Sequence[Any] | None = None,
+                loss_weights: Any = None, weighted_metrics: Any = None, backend: Any = "auto",
+                dtype: str = "float32", **keras_args: Any) -> "Sequential":
+        """Bind a loss, an optimizer, metrics and a compute backend; returns the model.
+
+        Args:
+            optimizer: name ("adam") or :class:`seqnn.optimizers.Optimizer`.
+            loss: name or :class:`seqnn.losses.Loss`. When the model ends in
+                softmax (sigmoid) and the loss is the matching cross-entropy on
+                probabilities, the pair is fused into the stable logits form.
+            metrics: names or :class:`seqnn.metrics.Metric` objects;
+                "accuracy" is resolved from the loss and output shape as Keras does.
+            backend: "auto" | "numpy" | "metal" | "cuda" or a Backend.
+            dtype: "float32" (default) or "float64" (for gradient checks).
+
+        ``run_eagerly``, ``steps_per_execution``, ``jit_compile`` and
+        ``auto_scale_loss`` are accepted for Keras scripts and change nothing.
+        """
+        for key in keras_args:
+            if key not in _IGNORED_COMPILE_ARGS:
+                raise TypeError(f"compile() got an unexpected argument {key!r}")
+        if loss_weights is not None or weighted_metrics is not None:
+            raise ValueError("loss_weights and weighted_metrics apply to multi-output models, "
+                             "which Sequential is not; leave them as None")
+        dtype = np.dtype(dtype).name if dtype in _DTYPES or dtype in (np.float32, np.float64) else dtype
+        if dtype not in _DTYPES:
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        resolved_backend = backends.get(backend)
+        resolved_loss = losses.get(loss)
+        resolved_optimizer = optimizers.get(optimizer)
+        if metrics is not None and not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"metrics must be a list of names or Metric objects, got {type(metrics).__name__}")
+        self.backend, self.dtype = resolved_backend, dtype
+        if self.built:
+            self._build_layers(self._layers[0].input_shape, start=0)
+        else:
+            for layer in self._layers:
+                if layer.built:
+                    layer.move_to(self.backend, self.dtype)
+        self.loss, self.optimizer = resolved_loss, resolved_optimizer
+        self._metric_specs = list(metrics or [])
+        self.compiled = True
+        self.compile_config = {
+            "optimizer": optimizers.serialize(resolved_optimizer),
+            "loss": None if resolved_loss is None else losses.serialize(resolved_loss),
+            "metrics": [m if isinstance(m, str) else metrics_module.serialize(m) for m in self._metric_specs],
+            "backend": resolved_backend.name if isinstance(backend, str) and backend != "auto" else "auto",
+            "dtype": dtype,
+        }
+        self._reset_training_state()
+        return self
+
+    def _reset_training_state(self) -> None:
+        self._undo_fusion()
+        self._prepared_for = None
+        self.arena = None
+        self.compiled_metrics: list = []
+        self._train_loss = None
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise NotCompiledError(f"call compile() before {what}(); e.g. "
+                                   "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')")
+
+    def _signature(self) -> tuple:
+        return tuple((id(layer), layer.trainable, id(layer.backend), layer.dtype) for layer in self._layers)
+
+    def _prepare(self) -> None:
+        """Resolve what compile could not before the model was built: fusion, metrics, the arena."""
+        if self._prepared_for == self._signature():
+            return
+        last = self._layers[-1]
+        self._undo_fusion()
+        self._train_loss = None
+        if self.loss is not None:
+            loss = self.loss
+            act = last.output_activation
+            if (act is not None and loss.fusable_activation == getattr(act, "name", None)
+                    and not getattr(loss, "from_logits", True)):
+                # softmax + cross-entropy (sigmoid + binary) become one stable op on logits.
+                loss = loss.with_logits()
+                last.defer_output_activation(True)
+                self._deferred_layer, self._deferred_activation = last, act
+            self._train_loss = loss.bind(self.backend)
+            self.compiled_metrics = [metrics_module.resolve(m, self.loss, self.output_shape)
+                                     for m in self._metric_specs]
+        from ..parameters import ParameterArena
+
+        self.arena = ParameterArena(self.backend, self.dtype, self._layers)
+        self.optimizer.build(self.arena)
+        self._first_trainable = next((i for i, layer in enumerate(self._layers) if layer.trainable_names),
+                                     len(self._layers))
+        self._regularized = [layer for layer in self._layers if layer.param_regularizers]
+        self._prepared_for = self._signature()
+
+    # -------------------------------------------------------------- config ---
+    def get_config(self) -> dict:
+        entries = [serialize_layer(self.input_layer)] if self.input_layer is not None else []
+        entries += [serialize_layer(layer) for layer in self._layers]
+        return {"name": self.name, "trainable": self.trainable, "layers": entries}
+
+    @classmethod
+    def from_config(cls, config: dict | str, custom_objects: dict | None = None) -> "Sequential":
+        """Rebuild an (uncompiled) model from ``get_config()`` output or its JSON."""
+        if isinstance(config, str):
+            config = json.loads(config)
+        for name, obj in (custom_objects or {}).items():
+            layer_registry.add(name, obj)
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            raise ValueError("a Sequential config is a dict with a 'layers' list (from get_config())")
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for entry in config["layers"]:
+            model.add(layer_registry.from_config(entry))
+        return model
+
+    def to_json(self) -> str:
+        return json.dumps({"class_name": "Sequential", "config": self.get_config()})
+
+    # ------------------------------------------------------------- weights ---
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            raise ValueError(f"{what}: the model is not built yet; give it an Input, call build(input_shape), "
+                             "or run it on data first")
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every weight, layer by layer, each layer in Keras's order (kernel, bias, ...)."""
+        self._require_built("get_weights")
+        return [w for layer in self._layers for w in layer.get_weights()]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Set every weight from a list in ``get_weights()`` order; shapes are checked first."""
+        self._require_built("set_weights")
+        weights = list(weights)
+        expected = sum(len(layer.params) for layer in self._layers)
+        if len(weights) != expected:
+            raise ValueError(f"set_weights: expected {expected} arrays (per layer: kernel, bias, ...), "
+                             f"got {len(weights)}")
+        position, plan = 0, []
+        for layer in self._layers:
+            chunk = weights[position:position + len(layer.params)]
+            for (key, param), value in zip(layer.params.items(), chunk):
+                if tuple(np.shape(value)) != tuple(param.shape):
+                    raise ValueError(f"set_weights: {layer.name}.{key} expects shape {tuple(param.shape)}, "
+                                     f"got {tuple(np.shape(value))}")
+            plan.append((layer, chunk))
+            position += len(layer.params)
+        for layer, chunk in plan:  # all shapes checked: nothing is half-set on error
+            layer.set_weights(chunk)
+
+    @property
+    def weights(self) -> list:
+        return [w for layer in self._layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list:
+        return [layer.params[k] for layer in self._layers for k in layer.trainable_names]
+
+    def count_params(self) -> int:
+        self._require_built("count_params")
+        return sum(layer.count_params() for layer in self._layers)
+
+    def summary(self, line_length: int = 80, print_fn=None) -> None:
+        """Print layer names, output shapes and parameter counts (to ``print_fn`` if given)."""
+        (print_fn or print)(format_summary(self, line_length))
+
+    def __repr__(self) -> str:
+        return f"<Sequential name={self.name!r} layers={len(self._layers)}>"

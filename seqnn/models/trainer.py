@@ -1,0 +1,371 @@
+"""fit / evaluate / predict and their one-batch forms, for Sequential.
+
+The loops follow Keras: per epoch, shuffle, train batch by batch, validate,
+call the callbacks; metrics and the loss are running values over the epoch.
+Every argument is checked before any work starts (see ``_check_xy``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import random as sn_random
+from ..callbacks import CallbackList
+from . import data as D
+
+_DEFAULT_BATCH = 32
+
+
+class Trainer:
+    """Mixin with the training and inference loops; the model provides layers and compile state."""
+
+    # --------------------------------------------------------- one batch ---
+    def _forward(self, x, training: bool):
+        for layer in self._layers:
+            x = layer.forward(x, training=training)
+        return x
+
+    def _train_batch(self, x, y, w) -> tuple[float, Any]:
+        """Forward, loss, backward, update. Returns (loss incl. penalties, predictions for metrics)."""
+        out = self._forward(x, training=True)
+        loss = self._train_loss
+        value = loss.forward(out, y, w)
+        dy = loss.backward()
+        first = self._first_trainable
+        for i in range(len(self._layers) - 1, first - 1, -1):
+            dy = self._layers[i].backward(dy, need_input_grad=i > first)
+        for layer in self._regularized:
+            value += layer.regularization_penalty()
+            layer.add_regularization_gradients()
+        self.optimizer.apply()
+        return value, self._predictions(out)
+
+    def _test_batch(self, x, y, w) -> tuple[float, Any]:
+        out = self._forward(x, training=False)
+        value = self._train_loss.forward(out, y, w)
+        for layer in self._regularized:
+            value += layer.regularization_penalty()
+        return value, self._predictions(out)
+
+    def _predictions(self, out):
+        """What the model outputs: the loss's probabilities when the final activation was fused into it."""
+        return self._train_loss.probabilities if self._deferred_activation is not None else out
+
+    def _predict_batch(self, x):
+        out = self._forward(x, training=False)
+        if self._deferred_activation is not None:
+            out = self._deferred_activation.forward(self.backend, out, out=out)
+        return out
+
+    # ---------------------------------------------------- data conversion ---
+    def _to_backend(self, x, y, w):
+        b = self.backend
+        xb = b.asarray(x, self.dtype)
+        # y was put in the loss's form when it was checked (whole arrays up front, loader batches as they come).
+        yb = None if y is None else b.asarray(y, self._train_loss.target_dtype(self.dtype))
+        wb = None if w is None else b.asarray(w, self.dtype)
+        return xb, yb, wb
+
+    # ---------------------------------------------------------- checking ---
+    def _ensure_built_for(self, x: np.ndarray, name: str) -> None:
+        D.check_features(x, None, name)
+        if not self.built:
+            self.build((None, *x.shape[1:]))
+        D.check_features(x, self.input_shape[1:], name)
+
+    def _check_xy(self, x, y, sample_weight, class_weight=None, name_x="x", name_y="y"):
+        """Validate in-memory data; returns (x, y, weights) with y in the loss's form."""
+        x = D.as_array(x, name_x)
+        if y is None:
+            raise ValueError(f"{name_y}: targets are required when {name_x} is an array")
+        y = D.as_array(y, name_y)
+        sw = None if sample_weight is None else D.as_array(sample_weight, "sample_weight").reshape(-1)
+        D.check_lengths(**{name_x: x, name_y: y, "sample_weight": sw})
+        self._ensure_built_for(x, name_x)
+        D.check_finite(x, name_x)
+        try:
+            y = self.loss.validate_targets(y, self.output_shape)
+        except ValueError as e:
+            raise ValueError(str(e).replace("y:", f"{name_y}:", 1)) from None
+        if sw is not None and (not np.all(np.isfinite(sw)) or np.any(sw < 0)):
+            raise ValueError("sample_weight: must be finite and non-negative")
+        if class_weight is not None:
+            if not isinstance(class_weight, dict):
+                raise TypeError(f"class_weight must be a dict {{class: weight}}, got {type(class_weight).__name__}")
+            cw = D.class_weights_for(y, class_weight, self.loss.sparse_targets)
+            sw = cw if sw is None else sw * cw
+        return x, y, sw
+
+    def _check_batch(self, x, y, w):
+        """Checks for a batch from a data loader (arrays are checked whole, up front)."""
+        self._ensure_built_for(x, "x")
+        D.check_finite(x, "x")
+        if y is not None:
+            y = self.loss.validate_targets(y, self.output_shape)
+        return x, y, w
+
+    def _require_loss(self, what: str) -> None:
+        self._require_compiled(what)
+        if self.loss is None:
+            raise ValueError(f"{what}() needs a loss; pass loss=... to compile()")
+
+    # ------------------------------------------------------------ logging ---
+    def _metric_logs(self, loss_total: float, loss_count: float) -> dict:
+        logs = {"loss": loss_total / loss_count if loss_count else 0.0}
+        for metric in self.compiled_metrics:
+            logs[metric.name] = float(metric.result())
+        return logs
+
+    def _update_metrics(self, y_host, pred, w_host) -> None:
+        if self.compiled_metrics:
+            pred_host = self.backend.to_numpy(pred)
+            for metric in self.compiled_metrics:
+                metric.update_state(y_host, pred_host, w_host)
+
+    def _reset_metrics(self) -> None:
+        for metric in self.compiled_metrics:
+            metric.reset_state()
+
+    def reset_metrics(self) -> None:
+        self._reset_metrics()
+
+    # ---------------------------------------------------------------- fit ---
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: Any = "auto", callbacks: list | None = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool = True, class_weight: dict | None = None,
+            sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: int | list = 1, seed: int | None = None):
+        """Train for ``epochs`` epochs; returns a :class:`~seqnn.callbacks.History`.
+
+        ``x`` is an array (with ``y``) or an iterable of ``(x, y[, sample_weight])``
+        batches. ``validation_split`` takes the *last* fraction of the arrays,
+        before shuffling (Keras's rule). ``shuffle`` reshuffles the training
+        arrays every epoch. ``seed`` fixes the shuffling and dropout masks
+        (otherwise they follow the global seed, see ``utils.set_random_seed``):
+        the same seed and initial weights give bit-identical trained weights.
+        ``validation_freq``: validate every N epochs, or at the listed (1-based) epochs.
+        """
+        self._require_loss("fit")
+        batch_size = _DEFAULT_BATCH if batch_size is None else batch_size
+        D.check_positive_int(batch_size, "batch_size")
+        D.check_positive_int(epochs, "epochs")
+        D.check_positive_int(steps_per_epoch, "steps_per_epoch", allow_none=True)
+        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
+            raise ValueError(f"initial_epoch must be a non-negative integer, got {initial_epoch!r}")
+        if not (isinstance(validation_freq, (list, tuple)) or (isinstance(validation_freq, int) and validation_freq > 0)):
+            raise ValueError(f"validation_freq must be a positive integer or a list of epochs, got {validation_freq!r}")
+        if validation_split and validation_data is not None:
+            validation_split = 0.0  # Keras: validation_data takes precedence
+
+        if D.is_array_like(x) or isinstance(x, (list, tuple)) and not _looks_like_batches(x):
+            x, y, sw = self._check_xy(x, y, sample_weight, class_weight)
+            val = None
+            if validation_split:
+                (x, y, sw), (xv, yv, swv) = D.split_validation([x, y, sw], validation_split)
+                val = (xv, yv, swv)
+            rng = np.random.default_rng(sn_random.next_seed() if seed is None else seed)
+            train_batches = D.ArrayBatches(x, y, sw, batch_size, bool(shuffle), rng, steps_per_epoch)
+        elif x is None:
+            raise ValueError("fit() needs training data: x (and y), or a data loader as x")
+        else:
+            if y is not None:
+                raise ValueError("y: must be None when x is a data loader (the loader yields the targets)")
+            if validation_split:
+                raise ValueError("validation_split needs array data; pass validation_data with a data loader")
+            if class_weight is not None or sample_weight is not None:
+                raise ValueError("class_weight and sample_weight need array data; a data loader can yield "
+                                 "(x, y, sample_weight) batches instead")
+            train_batches = D.LoaderBatches(x, steps_per_epoch)
+            val = None
+        if validation_data is not None:
+            val = self._validation_source(validation_data, validation_batch_size or batch_size, validation_steps)
+        elif val is not None:
+            val = D.ArrayBatches(*val, validation_batch_size or batch_size, False, None, validation_steps)
+
+        self._prepare()
+        self._reseed_layers(seed)
+        callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                                     verbose=verbose, epochs=epochs, steps=len(train_batches))
+        return self._fit_loop(train_batches, val, epochs, initial_epoch, validation_freq, callback_list,
+                              checked=isinstance(train_batches, D.ArrayBatches))
+
+    def _validation_source(self, validation_data, batch_size, steps):
+        if isinstance(validation_data, tuple) and len(validation_data) in (2, 3):
+            xv, yv, *wv = validation_data
+            xv, yv, swv = self._check_xy(xv, yv, wv[0] if wv else None, name_x="validation_data x",
+                                         name_y="validation_data y")
+            return D.ArrayBatches(xv, yv, swv, batch_size, False, None, steps)
+        if isinstance(validation_data, (list, tuple)):
+            raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), "
+                             f"got a {type(validation_data).__name__} of length {len(validation_data)}")
+        return D.LoaderBatches(validation_data, steps)
+
+    def _reseed_layers(self, seed: int | None) -> None:
+        if seed is None:
+            return
+        for index, layer in enumerate(self._layers):
+            if hasattr(layer, "reseed"):
+                layer.reseed(int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0] >> 1))
+
+    def _fit_loop(self, batches, val, epochs, initial_epoch, validation_freq, cbs, checked):
+        self.stop_training = False
+        logs: dict = {}
+        cbs.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            self._reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            total, count = 0.0, 0.0
+            for step, (xh, yh, wh) in enumerate(batches):
+                cbs.on_train_batch_begin(step)
+                if not checked:
+                    xh, yh, wh = self._check_batch(xh, yh, wh)
+                xb, yb, wb = self._to_backend(xh, yh, wh)
+                value, pred = self._train_batch(xb, yb, wb)
+                n = len(xh)
+                total += value * n
+                count += n
+                self._update_metrics(yh, pred, wh)
+                logs = self._metric_logs(total, count)
+                cbs.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = dict(logs)
+            if val is not None and _due(epoch, validation_freq):
+                val_logs = self._evaluate_loop(val, cbs, checked=isinstance(val, D.ArrayBatches))
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            logs = epoch_logs
+            if self.stop_training:
+                break
+        cbs.on_train_end(logs)
+        return cbs.history
+
+    # ----------------------------------------------------------- evaluate ---
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = "auto",
+                 sample_weight: Any = None, steps: int | None = None, callbacks: list | None = None,
+                 return_dict: bool = False):
+        """Loss and metrics on data: the loss alone, ``[loss, *metrics]``, or a dict with ``return_dict``."""
+        self._require_loss("evaluate")
+        batch_size = _DEFAULT_BATCH if batch_size is None else batch_size
+        D.check_positive_int(batch_size, "batch_size")
+        D.check_positive_int(steps, "steps", allow_none=True)
+        if D.is_array_like(x) or isinstance(x, (list, tuple)) and not _looks_like_batches(x):
+            x, y, sw = self._check_xy(x, y, sample_weight)
+            batches = D.ArrayBatches(x, y, sw, batch_size, False, None, steps)
+        elif x is None:
+            raise ValueError("evaluate() needs data: x and y, or a data loader as x")
+        else:
+            batches = D.LoaderBatches(x, steps)
+        self._prepare()
+        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=len(batches))
+        logs = self._evaluate_loop(batches, cbs, checked=isinstance(batches, D.ArrayBatches))
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def _evaluate_loop(self, batches, cbs, checked) -> dict:
+        self._reset_metrics()
+        cbs.on_test_begin()
+        total, count, logs = 0.0, 0.0, {}
+        for step, (xh, yh, wh) in enumerate(batches):
+            cbs.on_test_batch_begin(step)
+            if not checked:
+                xh, yh, wh = self._check_batch(xh, yh, wh)
+            xb, yb, wb = self._to_backend(xh, yh, wh)
+            value, pred = self._test_batch(xb, yb, wb)
+            total += value * len(xh)
+            count += len(xh)
+            self._update_metrics(yh, pred, wh)
+            logs = self._metric_logs(total, count)
+            cbs.on_test_batch_end(step, logs)
+        if count == 0:
+            raise ValueError("evaluation data produced no batches")
+        cbs.on_test_end(logs)
+        return logs
+
+    # ------------------------------------------------------------ predict ---
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto", steps: int | None = None,
+                callbacks: list | None = None) -> np.ndarray:
+        """Model outputs for ``x`` (an array or a loader of batches), as one float array."""
+        batch_size = _DEFAULT_BATCH if batch_size is None else batch_size
+        D.check_positive_int(batch_size, "batch_size")
+        if D.is_array_like(x) or isinstance(x, (list, tuple)) and not _looks_like_batches(x):
+            x = D.as_array(x, "x")
+            self._ensure_built_for(x, "x")
+            D.check_finite(x, "x")
+            batches, checked = D.ArrayBatches(x, None, None, batch_size, False, None, steps), True
+        else:
+            batches, checked = D.LoaderBatches(x, steps, with_targets=False), False
+        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=len(batches))
+        cbs.on_predict_begin()
+        outputs = []
+        for step, (xh, _, _) in enumerate(batches):
+            cbs.on_predict_batch_begin(step)
+            if not checked:
+                self._ensure_built_for(xh, "x")
+                D.check_finite(xh, "x")
+            out = np.array(self.backend.to_numpy(self._predict_batch(self.backend.asarray(xh, self.dtype))))
+            outputs.append(out)
+            cbs.on_predict_batch_end(step, {"outputs": out})
+        cbs.on_predict_end()
+        if not outputs:
+            raise ValueError("x: predict() got no batches")
+        return outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+
+    def predict_on_batch(self, x: Any) -> np.ndarray:
+        """Outputs for one batch, with no batching loop or callbacks."""
+        x = D.as_array(x, "x")
+        self._ensure_built_for(x, "x")
+        D.check_finite(x, "x")
+        return np.array(self.backend.to_numpy(self._predict_batch(self.backend.asarray(x, self.dtype))))
+
+    def __call__(self, x: Any, training: bool = False) -> np.ndarray:
+        """``model(x, training=False)`` as in Keras: outputs for one batch (dropout on if training)."""
+        if not training:
+            return self.predict_on_batch(x)
+        x = D.as_array(x, "x")
+        self._ensure_built_for(x, "x")
+        return np.array(self.backend.to_numpy(self._forward(self.backend.asarray(x, self.dtype), training=True)))
+
+    # --------------------------------------------------- one-batch training ---
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
+                       return_dict: bool = False):
+        """One optimizer step on one batch; returns that batch's loss (and metrics), as evaluate does."""
+        self._require_loss("train_on_batch")
+        x, y, sw = self._check_xy(x, y, sample_weight, class_weight)
+        self._prepare()
+        self._reset_metrics()
+        value, pred = self._train_batch(*self._to_backend(x, y, sw))
+        self._update_metrics(y, pred, sw)
+        return self._batch_result(self._metric_logs(value, 1.0), return_dict)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False):
+        """Loss (and metrics) on one batch, without training."""
+        self._require_loss("test_on_batch")
+        x, y, sw = self._check_xy(x, y, sample_weight)
+        self._prepare()
+        self._reset_metrics()
+        value, pred = self._test_batch(*self._to_backend(x, y, sw))
+        self._update_metrics(y, pred, sw)
+        return self._batch_result(self._metric_logs(value, 1.0), return_dict)
+
+    @staticmethod
+    def _batch_result(logs: dict, return_dict: bool):
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+
+def _due(epoch: int, freq) -> bool:
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return (epoch + 1) in freq
+
+
+def _looks_like_batches(x) -> bool:
+    """A list/tuple of (x, y) tuples is a loader; a nested list of numbers is an array."""
+    return bool(x) and isinstance(x[0], tuple)

@@ -1,0 +1,138 @@
+"""Learning-rate schedules: callables from the optimizer's step count to a learning rate.
+
+Accepted wherever a learning rate is (``Adam(learning_rate=CosineDecay(...))``).
+The step is the number of updates already applied (0 for the first), as in
+Keras. Formulas and argument names are Keras's.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+from ..registry import Registry
+
+
+class LearningRateSchedule:
+    def __call__(self, step: int) -> float:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        raise NotImplementedError
+
+    @classmethod
+    def from_config(cls, config: dict) -> "LearningRateSchedule":
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+registry = Registry("learning-rate schedule", base=LearningRateSchedule)
+register = registry.register
+
+
+def _positive(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return value
+
+
+@register()
+class ExponentialDecay(LearningRateSchedule):
+    """lr(step) = initial_learning_rate · decay_rate^(step / decay_steps).
+
+    With ``staircase=True`` the exponent is floored, so the rate drops in steps.
+    """
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
+                 staircase: bool = False, name: str | None = None):
+        self.initial_learning_rate = float(_positive("initial_learning_rate", initial_learning_rate))
+        self.decay_steps = _positive("decay_steps", decay_steps)
+        self.decay_rate = float(_positive("decay_rate", decay_rate))
+        self.staircase = bool(staircase)
+        self.name = name
+
+    def __call__(self, step):
+        p = step / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self.initial_learning_rate * self.decay_rate ** p
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+
+@register()
+class PiecewiseConstantDecay(LearningRateSchedule):
+    """values[0] while step ≤ boundaries[0], values[1] while step ≤ boundaries[1], ..., values[-1] after.
+
+    ``values`` has one more entry than ``boundaries``; boundaries increase.
+    """
+
+    def __init__(self, boundaries: Sequence[int], values: Sequence[float], name: str | None = None):
+        boundaries, values = list(boundaries), [float(v) for v in values]
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(f"values must have one more entry than boundaries, got {len(boundaries)} "
+                             f"boundaries and {len(values)} values")
+        if any(b2 <= b1 for b1, b2 in zip(boundaries, boundaries[1:])):
+            raise ValueError(f"boundaries must increase strictly, got {boundaries}")
+        self.boundaries, self.values, self.name = boundaries, values, name
+
+    def __call__(self, step):
+        for boundary, value in zip(self.boundaries, self.values):
+            if step <= boundary:
+                return value
+        return self.values[-1]
+
+    def get_config(self):
+        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
+
+
+@register()
+class CosineDecay(LearningRateSchedule):
+    """Optional linear warm-up, then cosine decay (Loshchilov & Hutter, 2017).
+
+    Without warm-up: lr(step) = initial · ((1 − alpha)·½(1 + cos(π·min(step, decay_steps)/decay_steps)) + alpha).
+    With ``warmup_steps`` > 0 and ``warmup_target``: the rate rises linearly from
+    ``initial_learning_rate`` to ``warmup_target`` over ``warmup_steps``, then the
+    cosine decays from ``warmup_target`` over the next ``decay_steps``.
+    """
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0,
+                 name: str | None = None, warmup_target: float | None = None, warmup_steps: int = 0):
+        if initial_learning_rate < 0:
+            raise ValueError(f"initial_learning_rate must be >= 0, got {initial_learning_rate!r}")
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay_steps = _positive("decay_steps", decay_steps)
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
+        if warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps!r}")
+        self.alpha, self.name = float(alpha), name
+        self.warmup_target = None if warmup_target is None else float(warmup_target)
+        self.warmup_steps = int(warmup_steps)
+
+    def __call__(self, step):
+        warming = self.warmup_target is not None
+        if warming and step < self.warmup_steps:
+            return self.initial_learning_rate + (self.warmup_target - self.initial_learning_rate) * (
+                step / self.warmup_steps)
+        top = self.warmup_target if warming else self.initial_learning_rate
+        t = min(step - (self.warmup_steps if warming else 0), self.decay_steps) / self.decay_steps
+        cosine = 0.5 * (1.0 + math.cos(math.pi * t))
+        return top * ((1.0 - self.alpha) * cosine + self.alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
+                "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
+                "warmup_steps": self.warmup_steps}
+
+
+def get(identifier: Any) -> LearningRateSchedule | None:
+    return registry.get(identifier)
+
+
+def serialize(schedule: LearningRateSchedule) -> dict:
+    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}

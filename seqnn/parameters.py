@@ -1,0 +1,51 @@
+"""ParameterArena: a model's trainable parameters as views into one flat vector.
+
+The optimizer then updates the whole model with one fused call per step
+instead of one per tensor, and its state (Adam's m and v, ...) is one flat
+vector per slot. Each layer keeps using its own ``params[name]`` and
+``grads[name]``: after packing, those are views into the arena.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+
+class ParameterArena:
+    """Flat storage for the trainable parameters (and their gradients) of some layers.
+
+    ``paths`` name the parameters ``layers.<i>.<param>``, the names used in
+    weight files, in model order.
+    """
+
+    def __init__(self, backend, dtype: str, layers: Iterable):
+        self.backend, self.dtype = backend, dtype
+        self.paths: list[str] = []
+        self.shapes: dict[str, tuple] = {}
+        self.offsets: dict[str, int] = {}
+        entries = []
+        offset = 0
+        for index, layer in enumerate(layers):
+            for key in layer.trainable_names:
+                path = f"layers.{index}.{key}"
+                shape = tuple(layer.params[key].shape)
+                self.paths.append(path)
+                self.shapes[path], self.offsets[path] = shape, offset
+                entries.append((path, layer, key))
+                offset += math.prod(shape)
+        self.size = offset
+        self.values = backend.zeros((offset,), dtype)
+        self.grads = backend.zeros((offset,), dtype)
+        for path, layer, key in entries:
+            view = self.view(self.values, path)
+            backend.copy_into(view, layer.params[key])
+            layer.params[key] = view
+            layer.grads[key] = self.view(self.grads, path)
+
+    def view(self, flat, path: str):
+        """The part of a flat arena-sized vector that belongs to ``path``, shaped like it."""
+        start, shape = self.offsets[path], self.shapes[path]
+        return flat[start:start + math.prod(shape)].reshape(shape)
+
+    def views(self, flat) -> dict:
+        return {path: self.view(flat, path) for path in self.paths}
