@@ -1,0 +1,27 @@
+"""Shared fixtures: a fixed global seed per test, and the MNIST location."""
+import os
+
+import numpy as np
+import pytest
+
+import seqnn as sn
+
+
+@pytest.fixture(autouse=True)
+def _fixed_seed():
+    sn.utils.set_random_seed(1234)
+    yield
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    """The directory holding the MNIST IDX files (from SEQNN_DATA_DIR); skips when absent."""
+    path = os.environ.get("SEQNN_DATA_DIR")
+    if not path or not os.path.isfile(os.path.join(path, "train-images-idx3-ubyte.gz")):
+        pytest.skip("MNIST not available: set SEQNN_DATA_DIR to a directory with the IDX files")
+    return path
