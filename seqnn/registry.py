@@ -46,7 +46,8 @@ class Registry:
         """
 
         def decorate(cls):
-            for name in (cls.__name__, *names):
+            # Aliases first: the first name given for a key is the one listed in errors.
+            for name in (*names, cls.__name__):
                 self.add(name, cls, **(defaults if name in names else {}))
             return cls
 
@@ -69,7 +70,7 @@ class Registry:
             return self._entries[_key(name)]
         except KeyError:
             raise UnknownNameError(
-                f"unknown {self.kind} {name!r}; known {self.kind}s: {', '.join(self.names())}"
+                f"unknown {self.kind} {name!r}; known {self.kind} names: {', '.join(self.names())}"
             ) from None
 
     def create(self, name: str, **kwargs: Any) -> Any:

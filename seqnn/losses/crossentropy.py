@@ -65,10 +65,10 @@ class BinaryCrossentropy(_CrossEntropy):
         t = self._smoothed(y_true)
         self._t = t
         if self.from_logits:
-            loss, self._p = b.sigmoid_cross_entropy(y_pred, t)
+            loss, self.probabilities = b.sigmoid_cross_entropy(y_pred, t)
         else:
             p = b.clip(y_pred, EPSILON, 1.0 - EPSILON)
-            self._p = p
+            self.probabilities = p
             one_minus_t = b.subtract(1.0, t)
             loss = b.subtract(0.0, b.add(b.multiply(t, b.log(p)), b.multiply(one_minus_t, b.log(b.subtract(1.0, p)))))
         loss = loss.reshape(loss.shape[0], -1)
@@ -77,10 +77,10 @@ class BinaryCrossentropy(_CrossEntropy):
 
     def per_sample_backward(self, weights):
         b = self.backend
-        grad = b.subtract(self._p, self._t)
+        grad = b.subtract(self.probabilities, self._t)
         if not self.from_logits:
             # d/dp of the clipped form; the clip itself has zero slope outside (ε, 1 − ε).
-            b.divide(grad, b.multiply(self._p, b.subtract(1.0, self._p)), out=grad)
+            b.divide(grad, b.multiply(self.probabilities, b.subtract(1.0, self.probabilities)), out=grad)
         w = b.multiply(weights, 1.0 / self._features).reshape(-1, *([1] * (grad.ndim - 1)))
         return b.multiply(grad, w, out=grad)
 

@@ -121,14 +121,14 @@ class ArrayBatches:
         self.rng = rng
         self.steps = steps
 
-    def __len__(self) -> int:
+    def num_steps(self) -> int:
         full = math.ceil(self.n / self.batch_size)
         return full if self.steps is None else min(self.steps, full)
 
     def __iter__(self) -> Iterator[tuple]:
         bs = self.batch_size
         order = self.rng.permutation(self.n) if self.shuffle else None
-        for step in range(len(self)):
+        for step in range(self.num_steps()):
             if order is None:
                 sl = slice(step * bs, min(self.n, (step + 1) * bs))
                 yield tuple(None if a is None else a[sl] for a in (self.x, self.y, self.w))
@@ -141,27 +141,28 @@ class LoaderBatches:
     """Batches from a user iterable (a data loader or generator).
 
     A re-iterable object (``iter(x) is not x``) is iterated afresh every epoch;
-    a one-shot iterator (a generator) is drawn from continuously, which needs
-    ``steps_per_epoch`` to know where an epoch ends.
+    a one-shot iterator (a generator) is drawn from continuously: with
+    ``steps_per_epoch`` each epoch takes that many batches, without it the
+    first epoch takes everything and a second one finds it exhausted.
     """
 
     def __init__(self, source, steps: int | None, with_targets: bool = True):
+        if not hasattr(source, "__iter__"):
+            raise TypeError(f"x: expected a numpy array (or array-like) or an iterable of batches, "
+                            f"got {type(source).__name__}")
         self.source = source
         self.one_shot = iter(source) is source
-        if self.one_shot and steps is None:
-            raise ValueError("steps_per_epoch: a generator (one-shot iterator) needs steps_per_epoch "
-                             "to know where an epoch ends")
         self.steps = steps
         self.with_targets = with_targets
-        self._iterator = source if self.one_shot else None
 
-    def __len__(self) -> int | None:
+    def num_steps(self) -> int | None:
+        """Batches per epoch, when known (progress bars and ``History.params`` show it)."""
         if self.steps is not None:
             return self.steps
         return len(self.source) if hasattr(self.source, "__len__") else None
 
     def __iter__(self) -> Iterator[tuple]:
-        it = self._iterator if self.one_shot else iter(self.source)
+        it = self.source if self.one_shot else iter(self.source)
         count = 0
         while self.steps is None or count < self.steps:
             try:

@@ -170,6 +170,7 @@ class Trainer:
         elif x is None:
             raise ValueError("fit() needs training data: x (and y), or a data loader as x")
         else:
+            train_batches = D.LoaderBatches(x, steps_per_epoch)
             if y is not None:
                 raise ValueError("y: must be None when x is a data loader (the loader yields the targets)")
             if validation_split:
@@ -177,7 +178,6 @@ class Trainer:
             if class_weight is not None or sample_weight is not None:
                 raise ValueError("class_weight and sample_weight need array data; a data loader can yield "
                                  "(x, y, sample_weight) batches instead")
-            train_batches = D.LoaderBatches(x, steps_per_epoch)
             val = None
         if validation_data is not None:
             val = self._validation_source(validation_data, validation_batch_size or batch_size, validation_steps)
@@ -187,7 +187,7 @@ class Trainer:
         self._prepare()
         self._reseed_layers(seed)
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-                                     verbose=verbose, epochs=epochs, steps=len(train_batches))
+                                     verbose=verbose, epochs=epochs, steps=train_batches.num_steps())
         return self._fit_loop(train_batches, val, epochs, initial_epoch, validation_freq, callback_list,
                               checked=isinstance(train_batches, D.ArrayBatches))
 
@@ -231,6 +231,9 @@ class Trainer:
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
+            if count == 0:
+                raise ValueError(f"x: the training data produced no batches in epoch {epoch + 1}; a generator "
+                                 "that runs out needs steps_per_epoch (or pass a re-iterable data loader)")
             epoch_logs = dict(logs)
             if val is not None and _due(epoch, validation_freq):
                 val_logs = self._evaluate_loop(val, cbs, checked=isinstance(val, D.ArrayBatches))
@@ -259,7 +262,7 @@ class Trainer:
         else:
             batches = D.LoaderBatches(x, steps)
         self._prepare()
-        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=len(batches))
+        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=batches.num_steps())
         logs = self._evaluate_loop(batches, cbs, checked=isinstance(batches, D.ArrayBatches))
         if return_dict:
             return logs
@@ -299,7 +302,7 @@ class Trainer:
             batches, checked = D.ArrayBatches(x, None, None, batch_size, False, None, steps), True
         else:
             batches, checked = D.LoaderBatches(x, steps, with_targets=False), False
-        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=len(batches))
+        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=batches.num_steps())
         cbs.on_predict_begin()
         outputs = []
         for step, (xh, _, _) in enumerate(batches):

@@ -1,0 +1,64 @@
+"""Real-data checks on MNIST (marked slow; run with ``pytest -m slow``; need SEQNN_DATA_DIR)."""
+import os
+import subprocess
+import sys
+import json
+
+import numpy as np
+import pytest
+
+import seqnn as sn
+
+pytestmark = pytest.mark.slow
+
+
+def test_mnist_mlp_reaches_98_percent_in_10_epochs(mnist_dir):
+    """The design document's MNIST MLP (784-256-128-10, Dropout 0.2, Adam 1e-3, batch 128)."""
+    (x, y), (xt, yt) = sn.datasets.mnist.load_data(mnist_dir)
+    x, xt = x.reshape(-1, 784) / np.float32(255), xt.reshape(-1, 784) / np.float32(255)
+    sn.utils.set_random_seed(0)
+    model = (sn.Sequential(name="mnist_mlp")
+             .add(sn.layers.Input((784,)))
+             .add(sn.layers.Dense(256, activation="relu"))
+             .add(sn.layers.Dropout(0.2))
+             .add(sn.layers.Dense(128, activation="relu"))
+             .add(sn.layers.Dense(10, activation="softmax"))
+             .compile(optimizer=sn.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"]))
+    model.fit(x, y, epochs=10, batch_size=128, verbose=0, seed=0)
+    result = model.evaluate(xt, yt, batch_size=1024, verbose=0, return_dict=True)
+    print(f"MNIST MLP test accuracy: {result['accuracy']:.4f}")
+    assert result["accuracy"] >= 0.98
+
+
+def test_mnist_uint8_images_train_without_a_float_copy(mnist_dir):
+    """uint8 images go straight into fit; each batch is converted (and rescaled) on its own."""
+    (x, y), _ = sn.datasets.mnist.load_data(mnist_dir)
+    model = sn.Sequential([sn.layers.Input((28, 28)), sn.layers.Rescaling(1 / 255), sn.layers.Flatten(),
+                           sn.layers.Dense(32, activation="relu"), sn.layers.Dense(10)])
+    model.compile(optimizer="adam", loss=sn.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    history = model.fit(x[:6000], y[:6000], epochs=1, batch_size=128, verbose=0)
+    assert x.dtype == np.uint8 and history.history["accuracy"][0] > 0.5
+
+
+def _peers_script():
+    path = os.environ.get("SEQNN_PEERS")
+    if not path or not os.path.isfile(path):
+        pytest.skip("set SEQNN_PEERS to the peers.py benchmark harness to run this check")
+    return path
+
+
+@pytest.mark.parametrize("task, extra", [("mlp", ["--epochs", "1", "--limit-train", "6000"]), ("infer", [])])
+def test_peers_harness_runs_seqnn(mnist_dir, task, extra):
+    """The side-by-side benchmark drives seqnn through its Keras-compatible API."""
+    proc = subprocess.run([sys.executable, _peers_script(), "--framework", "seqnn", "--task", task,
+                           "--data", mnist_dir, "--json", *extra],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    record = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert record["ok"], record.get("error")
+    if task == "mlp":
+        assert record["test_acc"] > 0.85
+    else:
+        assert record["max_abs_err_vs_float64_ref"] < 1e-4 and record["argmax_agreement_vs_ref"] == 1.0
