@@ -18,8 +18,9 @@ from . import (activations, backends, callbacks, datasets, initializers, layers,
 from ._version import __version__
 from .layers import Input
 from .models import Sequential
+from .saving import load_model
 
 __all__ = [
-    "Input", "Sequential", "__version__", "activations", "backends", "callbacks", "datasets",
+    "Input", "Sequential", "__version__", "load_model", "activations", "backends", "callbacks", "datasets",
     "initializers", "layers", "losses", "metrics", "optimizers", "regularizers", "utils",
 ]

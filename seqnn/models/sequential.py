@@ -332,6 +332,29 @@ class Sequential(Trainer):
         self._require_built("count_params")
         return sum(layer.count_params() for layer in self._layers)
 
+    # --------------------------------------------------------- persistence ---
+    def save(self, filepath, include_optimizer: bool = True) -> None:
+        """Write the model (config, weights, compile setup, optimizer state) to one ``.safetensors`` file.
+
+        The write is atomic: a crash leaves the previous file or the new one.
+        ``seqnn.load_model(filepath)`` rebuilds the model from the file alone.
+        """
+        from ..saving import save_model
+
+        save_model(self, filepath, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath) -> None:
+        """Write the weights only (``layers.<i>.<param>`` tensors), atomically."""
+        from ..saving import save_weights
+
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath) -> None:
+        """Load weights by tensor name; missing, unexpected and misshapen tensors are all named in one error."""
+        from ..saving import load_weights_into
+
+        load_weights_into(self, filepath)
+
     def summary(self, line_length: int = 80, print_fn=None) -> None:
         """Print layer names, output shapes and parameter counts (to ``print_fn`` if given)."""
         (print_fn or print)(format_summary(self, line_length))
