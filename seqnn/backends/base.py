@@ -155,25 +155,52 @@ class Backend:
         raise NotImplementedError
 
     # ------------------------------------------------ optimizer updates ---
-    # One fused, in-place update of a flat parameter vector p from its gradient
-    # g and state slots. Rules and references are in seqnn/optimizers/*.py.
-    def sgd_update(self, p, g, velocity, lr: float, momentum: float, nesterov: bool): raise NotImplementedError
-    def rmsprop_update(self, p, g, velocity, average_grad, momentum_buf, lr: float, rho: float,
-                       momentum: float, epsilon: float): raise NotImplementedError
-    def adagrad_update(self, p, g, accumulator, lr: float, epsilon: float): raise NotImplementedError
+    # One fused, in-place update of a flat parameter vector p (the whole
+    # ParameterArena) from its gradient g and the optimizer's state slots,
+    # which are updated in place too. A slot that the configuration does not
+    # use is None. ``step`` is 1-based (the update being made). The rules,
+    # with references and the differences from Keras and PyTorch, are in the
+    # docstrings of seqnn/optimizers/*.py; the numpy backend is the reference.
+    def sgd_update(self, p, g, velocity, lr: float, momentum: float, nesterov: bool):
+        """v ← μv − lr·g; p ← p + v (nesterov: p ← p + μv − lr·g); velocity None: p ← p − lr·g."""
+        raise NotImplementedError
+
+    def rmsprop_update(self, p, g, mean_square, mean_grad, momentum_buf, lr: float, rho: float,
+                       momentum: float, epsilon: float):
+        """RMSprop with ε inside the square root.
+
+        ``mean_grad`` is given when centered, ``momentum_buf`` when momentum > 0.
+        """
+        raise NotImplementedError
+
+    def adagrad_update(self, p, g, accumulator, lr: float, epsilon: float):
+        """acc ← acc + g²; p ← p − lr·g/√(acc + ε)."""
+        raise NotImplementedError
+
     def adam_update(self, p, g, m, v, v_max, lr: float, beta_1: float, beta_2: float,
-                    epsilon: float, step: int): raise NotImplementedError
+                    epsilon: float, step: int):
+        """Adam with ε added to √v̂; ``v_max`` (AMSGrad) is set when amsgrad."""
+        raise NotImplementedError
+
     def adamax_update(self, p, g, m, u, lr: float, beta_1: float, beta_2: float,
-                      epsilon: float, step: int): raise NotImplementedError
+                      epsilon: float, step: int):
+        """Adamax: u ← max(β₂u, |g|); p ← p − lr/(1 − β₁ᵗ)·m/(u + ε)."""
+        raise NotImplementedError
+
     def nadam_update(self, p, g, m, v, lr: float, beta_1: float, beta_2: float, epsilon: float,
-                     mu_t: float, mu_next: float, mu_product: float, mu_product_next: float,
-                     step: int): raise NotImplementedError
+                     mu_t: float, mu_next: float, mu_product: float, step: int):
+        """Nadam; the caller keeps the momentum schedule.
+
+        ``mu_t`` = μₜ, ``mu_next`` = μₜ₊₁ and ``mu_product`` = μ₁·…·μₜ (including ``mu_t``).
+        """
+        raise NotImplementedError
+
     def scale_(self, a, factor: float):
         """a *= factor, in place (decoupled weight decay, clipping)."""
         raise NotImplementedError
 
     def flush_denormals_(self, a, threshold: float):
-        """Set |a| < threshold to 0 in place (optimizer state hygiene, see Optimizer)."""
+        """Set |a| < threshold to 0 in place (keeps decaying state out of slow denormal arithmetic)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------ random ---

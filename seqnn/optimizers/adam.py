@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Optimizer, _check, register
+from .base import Optimizer, _check, _check_decay, register
 
 
 @register("adam")
@@ -18,19 +18,26 @@ class Adam(Optimizer):
         p ← p − lr · m̂ / (√v̂ + ε)
 
     ε is added to √v̂ as in Algorithm 1 of the paper and in PyTorch; Keras adds
-    it to √v (the paper's "ε̂" form), which equals this rule with ε scaled by
-    √(1 − β₂ᵗ). Defaults are Keras's (ε = 1e-7; PyTorch's is 1e-8).
-    ``amsgrad=True`` uses the running maximum of v̂ in the denominator
-    (Reddi et al., 2018), as PyTorch does.
+    it to √v before the bias correction (the paper's "ε̂" form), which is this
+    rule with ε replaced by ε/√(1 − β₂ᵗ), larger in the first steps. Defaults
+    are Keras's (ε = 1e-7; PyTorch's is 1e-8).
+
+    ``amsgrad=True`` (Reddi et al., 2018) keeps v_max ← max(v_max, v) and uses
+    v_max in place of v above (still divided by 1 − β₂ᵗ), as Keras and
+    PyTorch do.
+
+    Slots: ``m``, ``v`` and, with amsgrad, ``v_max``.
+
+    Example::
+
+        opt = seqnn.optimizers.Adam(learning_rate=1e-3, amsgrad=True)
     """
 
     def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7, amsgrad: bool = False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1 = _check("beta_1", beta_1, 0.0, 1.0)
-        self.beta_2 = _check("beta_2", beta_2, 0.0, 1.0)
-        if self.beta_1 == 1.0 or self.beta_2 == 1.0:
-            raise ValueError("beta_1 and beta_2 must be < 1")
+        self.beta_1 = _check_decay("beta_1", beta_1)
+        self.beta_2 = _check_decay("beta_2", beta_2)
         self.epsilon = _check("epsilon", epsilon)
         self.amsgrad = bool(amsgrad)
 
@@ -52,7 +59,9 @@ class AdamW(Adam):
     """Adam with decoupled weight decay, p ← p·(1 − lr·λ) before each step.
 
     Keras's default λ = 0.004 (PyTorch's is 0.01); the decay multiplies the
-    learning rate as both do, and applies to every trainable parameter.
+    learning rate as both do, and applies to every trainable parameter. Every
+    seqnn optimizer decays this way when given ``weight_decay``; AdamW only
+    changes the default from None to 0.004.
     """
 
     def __init__(self, learning_rate: Any = 0.001, weight_decay: float = 0.004, **kwargs):

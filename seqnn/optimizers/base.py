@@ -2,9 +2,10 @@
 
 One ``apply()`` is one training step over a :class:`~seqnn.parameters.ParameterArena`:
 
-1. gradient clipping, in Keras's order: ``clipvalue`` (elementwise to
-   [−v, v]), then ``clipnorm`` (each parameter tensor rescaled to norm ≤ c),
-   then ``global_clipnorm`` (all gradients rescaled together);
+1. gradient clipping, at most one kind, as in Keras 3: ``clipvalue``
+   (elementwise to [−c, c]), ``clipnorm`` (each parameter tensor rescaled
+   to norm ≤ c) or ``global_clipnorm`` (all gradients rescaled together so
+   that their joint norm is ≤ c);
 2. decoupled weight decay p ← p·(1 − lr·weight_decay), for every optimizer,
    as Keras 3 does (PyTorch's ``weight_decay`` on Adam/SGD instead adds
    wd·p to the gradient, which is L2 regularisation; use a
@@ -14,9 +15,14 @@ One ``apply()`` is one training step over a :class:`~seqnn.parameters.ParameterA
 
 The learning rate used at a step is ``learning_rate(iterations)`` for a
 schedule, evaluated before the increment (step 0 first), as in Keras.
+
+State is the per-parameter slots (flat vectors, see :meth:`Optimizer.variables`)
+plus a few scalars (:meth:`Optimizer.state_scalars`), so that a checkpoint can
+save and restore an optimizer exactly.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -29,10 +35,12 @@ _KERAS_ONLY_ARGS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequ
 
 
 def _check(name: str, value: Any, low: float = 0.0, high: float | None = None, low_open=False) -> float:
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
+    """``value`` as a float if it is a finite number in the range, else ValueError naming ``name``."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     if ok:
         value = float(value)
-        ok = (value > low if low_open else value >= low) and (high is None or value <= high)
+        ok = (math.isfinite(value) and (value > low if low_open else value >= low)
+              and (high is None or value <= high))
     if not ok:
         lo = "(" if low_open else "["
         hi = f"{high}]" if high is not None else "inf)"
@@ -40,10 +48,25 @@ def _check(name: str, value: Any, low: float = 0.0, high: float | None = None, l
     return value
 
 
-class Optimizer:
-    """Base class; subclasses declare their state slots and implement ``update``."""
+def _check_decay(name: str, value: Any) -> float:
+    """A decay rate (β, ρ, momentum) in [0, 1): at 1 the average would never move."""
+    value = _check(name, value, 0.0, 1.0)
+    if value == 1.0:
+        raise ValueError(f"{name} must be a number in [0.0, 1.0), got {value!r}")
+    return value
 
-    #: default name and constructor arguments are subclass-specific
+
+class Optimizer:
+    """Base class of every optimizer.
+
+    A subclass names its per-parameter state in ``slot_names`` (or, when it
+    depends on the configuration, in :meth:`active_slots`), gives non-zero
+    starting values through :meth:`initial_slot_value`, and implements
+    :meth:`update` as one fused backend call. Slot names become tensor names
+    in weight files (``optimizer.<slot>.layers.<i>.<param>``), so they say
+    what the slot holds.
+    """
+
     slot_names: tuple[str, ...] = ()
 
     def __init__(self, learning_rate: Any = 0.001, weight_decay: float | None = None,
@@ -55,8 +78,11 @@ class Optimizer:
             if value != _KERAS_ONLY_ARGS[key] and key != "jit_compile":
                 raise ValueError(f"{type(self).__name__}: {key}={value!r} is not supported by seqnn "
                                  f"(leave it at {_KERAS_ONLY_ARGS[key]!r})")
-        if clipnorm is not None and global_clipnorm is not None:
-            raise ValueError("pass at most one of clipnorm and global_clipnorm")
+        clip_args = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
+        if sum(value is not None for value in clip_args.values()) > 1:
+            given = ", ".join(f"{k}={v!r}" for k, v in clip_args.items() if v is not None)
+            raise ValueError(f"pass at most one of clipnorm, clipvalue and global_clipnorm "
+                             f"(as in Keras 3), got {given}")
         self.weight_decay = None if weight_decay is None else _check("weight_decay", weight_decay)
         self.clipnorm = None if clipnorm is None else _check("clipnorm", clipnorm, low_open=True)
         self.clipvalue = None if clipvalue is None else _check("clipvalue", clipvalue, low_open=True)
@@ -97,10 +123,26 @@ class Optimizer:
 
     # --------------------------------------------------------------- state ---
     def build(self, arena) -> None:
-        """Allocate the state slots for ``arena`` (zeros unless ``initial_slot_value`` says otherwise)."""
+        """Allocate the state slots for ``arena`` (``initial_slot_value``, zero by default).
+
+        Building again on a new arena (the model re-packs its parameters when
+        a layer is frozen or unfrozen) keeps the state of every parameter that
+        is in both arenas with the same shape; only new parameters start
+        fresh. ``iterations`` and scalar state carry on, as in Keras, so a
+        schedule does not restart.
+        """
+        old_arena, old_slots = self.arena, self.slots
         self.arena, self.backend = arena, arena.backend
         self.slots = {name: arena.backend.full((arena.size,), self.initial_slot_value(name), arena.dtype)
                       for name in self.active_slots()}
+        if old_arena is not None and old_arena is not arena:
+            for slot, flat in self.slots.items():
+                if slot not in old_slots:
+                    continue
+                for path in set(arena.paths) & set(old_arena.paths):
+                    if arena.shapes[path] == old_arena.shapes[path]:
+                        old = old_arena.backend.to_numpy(old_arena.view(old_slots[slot], path))
+                        arena.backend.copy_into(arena.view(flat, path), old)
 
     def active_slots(self) -> tuple[str, ...]:
         """The slots this configuration needs (e.g. SGD keeps momentum only if momentum > 0)."""
@@ -121,6 +163,35 @@ class Optimizer:
                 out[f"{slot}.{path}"] = view
         return out
 
+    def state_scalars(self) -> dict[str, float]:
+        """The optimizer's scalar state: ``{"step": iterations, **extra}``.
+
+        ``step`` is the number of updates applied (``iterations``; the weight
+        file's ``optimizer.step``). Subclasses with scalar state of their own
+        (Nadam's ``mu_product``) add it by overriding :meth:`_extra_state_scalars`.
+        Together with :meth:`variables` this is everything needed to resume.
+        """
+        return {"step": self.iterations, **self._extra_state_scalars()}
+
+    def set_state_scalars(self, values: dict[str, float]) -> None:
+        """Restore what :meth:`state_scalars` returned; every name is required, no other is accepted."""
+        expected = set(self.state_scalars())
+        if set(values) != expected:
+            missing, extra = sorted(expected - set(values)), sorted(set(values) - expected)
+            raise ValueError(f"{type(self).__name__}.set_state_scalars: expected the names {sorted(expected)}, "
+                             f"missing {missing}, unexpected {extra}")
+        step = values["step"]
+        if isinstance(step, bool) or not float(step).is_integer() or step < 0:
+            raise ValueError(f"step must be a non-negative whole number, got {step!r}")
+        self.iterations = int(step)
+        self._set_extra_state_scalars({k: float(v) for k, v in values.items() if k != "step"})
+
+    def _extra_state_scalars(self) -> dict[str, float]:
+        return {}
+
+    def _set_extra_state_scalars(self, values: dict[str, float]) -> None:
+        pass
+
     # ---------------------------------------------------------------- step ---
     def apply(self) -> None:
         """One update of ``arena.values`` from ``arena.grads`` (which clipping may rescale)."""
@@ -138,12 +209,12 @@ class Optimizer:
         b = self.backend
         if self.clipvalue is not None:
             b.clip(g, -self.clipvalue, self.clipvalue, out=g)
-        if self.clipnorm is not None:
+        elif self.clipnorm is not None:
             for view in self.arena.views(g).values():
                 norm = b.norm(view)
                 if norm > self.clipnorm:
                     b.scale_(view, self.clipnorm / norm)
-        if self.global_clipnorm is not None:
+        elif self.global_clipnorm is not None:
             norm = b.norm(g)
             if norm > self.global_clipnorm:
                 b.scale_(g, self.global_clipnorm / norm)

@@ -9,10 +9,14 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+import numpy as np
+
 from ..registry import Registry
 
 
 class LearningRateSchedule:
+    """Base class: ``schedule(step)`` is the learning rate for the update after ``step`` updates."""
+
     def __call__(self, step: int) -> float:
         raise NotImplementedError
 
@@ -32,10 +36,24 @@ registry = Registry("learning-rate schedule", base=LearningRateSchedule)
 register = registry.register
 
 
-def _positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
+def _number(name: str, value: Any, low: float = 0.0, low_open: bool = False) -> int | float:
+    """``value`` if it is a finite number above ``low``, else ValueError naming ``name``.
+
+    An int stays an int (and a numpy scalar becomes a Python one), so that
+    configs read back as they were written.
+    """
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if ok:
+        value = value.item() if isinstance(value, (np.integer, np.floating)) else value
+        ok = math.isfinite(value) and value >= low and not (low_open and value == low)
+    if not ok:
+        bound = f"> {low}" if low_open else f">= {low}"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
     return value
+
+
+def _positive(name: str, value: Any) -> float:
+    return _number(name, value, 0.0, low_open=True)
 
 
 @register()
@@ -47,7 +65,7 @@ class ExponentialDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
                  staircase: bool = False, name: str | None = None):
-        self.initial_learning_rate = float(_positive("initial_learning_rate", initial_learning_rate))
+        self.initial_learning_rate = float(_number("initial_learning_rate", initial_learning_rate))
         self.decay_steps = _positive("decay_steps", decay_steps)
         self.decay_rate = float(_positive("decay_rate", decay_rate))
         self.staircase = bool(staircase)
@@ -72,7 +90,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     """
 
     def __init__(self, boundaries: Sequence[int], values: Sequence[float], name: str | None = None):
-        boundaries, values = list(boundaries), [float(v) for v in values]
+        boundaries = [_number(f"boundaries[{i}]", b, float("-inf")) for i, b in enumerate(boundaries)]
+        values = [float(_number(f"values[{i}]", v)) for i, v in enumerate(values)]
         if len(values) != len(boundaries) + 1:
             raise ValueError(f"values must have one more entry than boundaries, got {len(boundaries)} "
                              f"boundaries and {len(values)} values")
@@ -102,17 +121,15 @@ class CosineDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0,
                  name: str | None = None, warmup_target: float | None = None, warmup_steps: int = 0):
-        if initial_learning_rate < 0:
-            raise ValueError(f"initial_learning_rate must be >= 0, got {initial_learning_rate!r}")
-        self.initial_learning_rate = float(initial_learning_rate)
+        self.initial_learning_rate = float(_number("initial_learning_rate", initial_learning_rate))
         self.decay_steps = _positive("decay_steps", decay_steps)
-        if not 0.0 <= alpha <= 1.0:
+        self.alpha = float(_number("alpha", alpha))
+        if self.alpha > 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
-        if warmup_steps < 0:
-            raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps!r}")
-        self.alpha, self.name = float(alpha), name
-        self.warmup_target = None if warmup_target is None else float(warmup_target)
-        self.warmup_steps = int(warmup_steps)
+        self.warmup_target = None if warmup_target is None else float(_number("warmup_target", warmup_target))
+        if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be a whole number >= 0, got {warmup_steps!r}")
+        self.warmup_steps, self.name = warmup_steps, name
 
     def __call__(self, step):
         warming = self.warmup_target is not None

@@ -3,7 +3,18 @@
 Each update works on one flat parameter vector (the whole model, see
 ParameterArena), with as few full passes over memory as the rule allows: at
 this size (10⁵–10⁷ elements) every pass costs about the same, so the pass
-count is the cost. Scratch space is one cached vector per size and dtype.
+count is the cost. Every pass is an in-place ufunc (``out=``) over the
+vectors or one cached scratch vector per size and dtype, so a step allocates
+no arrays. (Processing the vectors in cache-sized blocks was measured and
+only pays off above ~10⁷ elements, so the code stays blockless.)
+
+Scalars are cast to the array's dtype first: a float64 scalar must not
+promote float32 work, and the cast makes the rounding explicit.
+
+Exponential moving averages are written ``x += (1 − β)·(y − x)`` rather than
+``x = β·x + (1 − β)·y``: three passes either way, but one rounding of a
+product fewer. The rules themselves, and where Keras and PyTorch differ, are
+documented in ``seqnn/optimizers/*.py``.
 """
 import math
 
@@ -27,18 +38,73 @@ class OptimizerOps:
         np.copyto(a, 0, where=np.abs(a) < threshold)
         return a
 
-    def adam_update(self, p, g, m, v, v_max, lr, beta_1, beta_2, epsilon, step):
-        t = self._scratch(p)
-        f = p.dtype.type
-        # m ← β₁m + (1−β₁)g and v ← β₂v + (1−β₂)g², as "x += (1−β)(y − x)": 2 passes
-        # each and no rounding of β·x + (1−β)·y into two products.
-        np.subtract(g, m, out=t)
-        t *= f(1.0 - beta_1)
-        m += t
+    @staticmethod
+    def _moving_average_(average, value, decay, scratch):
+        """average ← decay·average + (1 − decay)·value, in 3 passes."""
+        np.subtract(value, average, out=scratch)
+        scratch *= average.dtype.type(1.0 - decay)
+        average += scratch
+
+    @staticmethod
+    def _moving_average_of_square_(average, g, decay, scratch):
+        """average ← decay·average + (1 − decay)·g², in 4 passes."""
+        np.multiply(g, g, out=scratch)
+        scratch -= average
+        scratch *= average.dtype.type(1.0 - decay)
+        average += scratch
+
+    def sgd_update(self, p, g, velocity, lr, momentum, nesterov):
+        t, f = self._scratch(p), p.dtype.type
+        np.multiply(g, f(lr), out=t)            # lr·g
+        if velocity is None:                    # plain SGD: 2 passes
+            p -= t
+            return p
+        velocity *= f(momentum)                 # v ← μ·v − lr·g
+        velocity -= t
+        if nesterov:                            # p ← p + μ·v − lr·g
+            p -= t
+            np.multiply(velocity, f(momentum), out=t)
+            p += t
+        else:                                   # p ← p + v
+            p += velocity
+        return p
+
+    def rmsprop_update(self, p, g, mean_square, mean_grad, momentum_buf, lr, rho, momentum, epsilon):
+        t, f = self._scratch(p), p.dtype.type
+        self._moving_average_of_square_(mean_square, g, rho, t)
+        if mean_grad is not None:               # centered: √(E[g²] − E[g]² + ε)
+            self._moving_average_(mean_grad, g, rho, t)
+            np.multiply(mean_grad, mean_grad, out=t)
+            np.subtract(mean_square, t, out=t)
+            t += f(epsilon)
+        else:                                   # √(E[g²] + ε)
+            np.add(mean_square, f(epsilon), out=t)
+        np.sqrt(t, out=t)
+        np.divide(g, t, out=t)
+        t *= f(lr)                              # the step lr·g/√(…)
+        if momentum_buf is not None:
+            momentum_buf *= f(momentum)
+            momentum_buf += t
+            p -= momentum_buf
+        else:
+            p -= t
+        return p
+
+    def adagrad_update(self, p, g, accumulator, lr, epsilon):
+        t, f = self._scratch(p), p.dtype.type
         np.multiply(g, g, out=t)
-        t -= v
-        t *= f(1.0 - beta_2)
-        v += t
+        accumulator += t
+        np.add(accumulator, f(epsilon), out=t)
+        np.sqrt(t, out=t)
+        np.divide(g, t, out=t)
+        t *= f(lr)
+        p -= t
+        return p
+
+    def adam_update(self, p, g, m, v, v_max, lr, beta_1, beta_2, epsilon, step):
+        t, f = self._scratch(p), p.dtype.type
+        self._moving_average_(m, g, beta_1, t)
+        self._moving_average_of_square_(v, g, beta_2, t)
         if v_max is not None:
             np.maximum(v_max, v, out=v_max)
             v = v_max
@@ -49,4 +115,35 @@ class OptimizerOps:
         np.divide(m, t, out=t)
         t *= f(lr * math.sqrt(bc2) / bc1)
         p -= t
+        return p
+
+    def adamax_update(self, p, g, m, u, lr, beta_1, beta_2, epsilon, step):
+        t, f = self._scratch(p), p.dtype.type
+        self._moving_average_(m, g, beta_1, t)
+        u *= f(beta_2)                          # u ← max(β₂·u, |g|)
+        np.abs(g, out=t)
+        np.maximum(u, t, out=u)
+        np.add(u, f(epsilon), out=t)
+        np.divide(m, t, out=t)
+        t *= f(lr / (1.0 - beta_1**step))
+        p -= t
+        return p
+
+    def nadam_update(self, p, g, m, v, lr, beta_1, beta_2, epsilon, mu_t, mu_next, mu_product, step):
+        t, s, f = self._scratch(p), self._scratch(p, 1), p.dtype.type
+        self._moving_average_(m, g, beta_1, t)
+        self._moving_average_of_square_(v, g, beta_2, t)
+        # p ← p − (c_m·m + c_g·g) / (√(v/bc₂) + ε); scaling numerator and
+        # denominator by √bc₂ folds the bias correction into the scalars. The
+        # two terms share one denominator, so they are summed before dividing.
+        root_bc2 = math.sqrt(1.0 - beta_2**step)
+        c_g = lr * (1.0 - mu_t) / (1.0 - mu_product)
+        c_m = lr * mu_next / (1.0 - mu_product * mu_next)
+        np.multiply(m, f(c_m * root_bc2), out=s)
+        np.multiply(g, f(c_g * root_bc2), out=t)
+        s += t
+        np.sqrt(v, out=t)
+        t += f(epsilon * root_bc2)
+        s /= t
+        p -= s
         return p
