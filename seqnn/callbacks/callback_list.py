@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from .backup_and_restore import BackupAndRestore
 from .callback import Callback
 from .history import History
 from .progbar_logger import ProgbarLogger
@@ -13,12 +14,13 @@ _HOOKS = [f"on_{phase}_{when}" for phase in ("train", "test", "predict") for whe
 
 
 class CallbackList:
-    """User callbacks first, then History and the progress bar.
+    """User callbacks first, then History, BackupAndRestore and the progress bar.
 
     History and ProgbarLogger run last so they see keys that user callbacks add
     to ``logs`` (a learning-rate scheduler writing ``learning_rate``, say). A
     History or ProgbarLogger the user passes replaces the built-in one and also
-    moves to the end.
+    moves to the end. BackupAndRestore runs after every other callback has
+    handled the epoch (or batch), so the state it saves includes theirs.
     """
 
     def __init__(self, callbacks: Iterable[Callback] | None = None, add_history: bool = False,
@@ -29,12 +31,16 @@ class CallbackList:
                 raise TypeError(f"callbacks: expected seqnn.callbacks.Callback instances, got {type(cb).__name__}")
         history = next((cb for cb in user if isinstance(cb, History)), None)
         progbar = next((cb for cb in user if isinstance(cb, ProgbarLogger)), None)
-        ordered = [cb for cb in user if cb is not history and cb is not progbar]
+        backups = [cb for cb in user if isinstance(cb, BackupAndRestore)]
+        if len(backups) > 1:
+            raise ValueError("callbacks: pass at most one BackupAndRestore")
+        backup = backups[0] if backups else None
+        ordered = [cb for cb in user if cb is not history and cb is not progbar and cb is not backup]
         if history is None and add_history:
             history = History()
         if progbar is None and add_progbar:
             progbar = ProgbarLogger()
-        self.callbacks = ordered + [cb for cb in (history, progbar) if cb is not None]
+        self.callbacks = ordered + [cb for cb in (history, backup, progbar) if cb is not None]
         self.history = history
         if model is not None:
             self.set_model(model)

@@ -126,15 +126,29 @@ class ArrayBatches:
         return full if self.steps is None else min(self.steps, full)
 
     def __iter__(self) -> Iterator[tuple]:
+        return self.epoch()
+
+    def epoch(self, skip: int = 0) -> Iterator[tuple]:
+        """One epoch's batches, from batch ``skip`` on (the order is drawn for the whole epoch first)."""
         bs = self.batch_size
         order = self.rng.permutation(self.n) if self.shuffle else None
-        for step in range(self.num_steps()):
+        for step in range(skip, self.num_steps()):
             if order is None:
                 sl = slice(step * bs, min(self.n, (step + 1) * bs))
                 yield tuple(None if a is None else a[sl] for a in (self.x, self.y, self.w))
             else:
                 idx = order[step * bs:(step + 1) * bs]
                 yield tuple(None if a is None else a[idx] for a in (self.x, self.y, self.w))
+
+    @property
+    def shuffle_state(self) -> dict | None:
+        """The shuffling generator's state (JSON-able), to replay an epoch's order exactly."""
+        return None if self.rng is None else self.rng.bit_generator.state
+
+    @shuffle_state.setter
+    def shuffle_state(self, state: dict | None) -> None:
+        if state is not None and self.rng is not None:
+            self.rng.bit_generator.state = state
 
 
 class LoaderBatches:
@@ -161,9 +175,18 @@ class LoaderBatches:
             return self.steps
         return len(self.source) if hasattr(self.source, "__len__") else None
 
+    shuffle_state = None  # a loader shuffles (or not) on its own
+
     def __iter__(self) -> Iterator[tuple]:
+        return self.epoch()
+
+    def epoch(self, skip: int = 0) -> Iterator[tuple]:
+        """One epoch's batches; the first ``skip`` are drawn and dropped (resuming mid-epoch)."""
         it = self.source if self.one_shot else iter(self.source)
-        count = 0
+        for _ in range(skip):
+            if next(it, None) is None:
+                return
+        count = skip
         while self.steps is None or count < self.steps:
             try:
                 batch = next(it)

@@ -13,6 +13,8 @@ import numpy as np
 from .. import random as sn_random
 from ..callbacks import CallbackList
 from . import data as D
+from . import resume
+from .resume import FitProgress
 
 _DEFAULT_BATCH = 32
 
@@ -211,30 +213,38 @@ class Trainer:
 
     def _fit_loop(self, batches, val, epochs, initial_epoch, validation_freq, cbs, checked):
         self.stop_training = False
+        progress = self._progress = FitProgress(batches=batches, epoch=initial_epoch)
+        self._active_callbacks = cbs
         logs: dict = {}
         cbs.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
+        if progress.resume is not None:  # set by BackupAndRestore.on_train_begin
+            resume.apply(self, cbs, *progress.resume)
+            progress.resume = None
+        start, skip = progress.epoch, progress.steps_done
+        for epoch in range(start, epochs):
             self._reset_metrics()
+            progress.epoch, progress.epoch_start_shuffle = epoch, batches.shuffle_state
+            if epoch != start:
+                skip, progress.loss_total, progress.loss_count = 0, 0.0, 0.0
+            progress.steps_done = skip
             cbs.on_epoch_begin(epoch)
-            total, count = 0.0, 0.0
-            for step, (xh, yh, wh) in enumerate(batches):
+            for step, (xh, yh, wh) in enumerate(batches.epoch(skip), start=skip):
                 cbs.on_train_batch_begin(step)
                 if not checked:
                     xh, yh, wh = self._check_batch(xh, yh, wh)
-                xb, yb, wb = self._to_backend(xh, yh, wh)
-                value, pred = self._train_batch(xb, yb, wb)
-                n = len(xh)
-                total += value * n
-                count += n
+                value, pred = self._train_batch(*self._to_backend(xh, yh, wh))
+                progress.loss_total += value * len(xh)
+                progress.loss_count += len(xh)
+                progress.steps_done = step + 1
                 self._update_metrics(yh, pred, wh)
-                logs = self._metric_logs(total, count)
+                logs = self._metric_logs(progress.loss_total, progress.loss_count)
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
-            if count == 0:
+            if progress.loss_count == 0:
                 raise ValueError(f"x: the training data produced no batches in epoch {epoch + 1}; a generator "
                                  "that runs out needs steps_per_epoch (or pass a re-iterable data loader)")
-            epoch_logs = dict(logs)
+            epoch_logs = self._metric_logs(progress.loss_total, progress.loss_count)
             if val is not None and _due(epoch, validation_freq):
                 val_logs = self._evaluate_loop(val, cbs, checked=isinstance(val, D.ArrayBatches))
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -243,6 +253,7 @@ class Trainer:
             if self.stop_training:
                 break
         cbs.on_train_end(logs)
+        self._active_callbacks = None
         return cbs.history
 
     # ----------------------------------------------------------- evaluate ---

@@ -105,6 +105,11 @@ class Optimizer:
             self._schedule, self._learning_rate = None, _check("learning_rate", value)
 
     @property
+    def uses_schedule(self) -> bool:
+        """True when the learning rate comes from a LearningRateSchedule (and cannot be set)."""
+        return self._schedule is not None
+
+    @property
     def learning_rate(self) -> float:
         """The rate the next step will use (a schedule is evaluated at ``iterations``)."""
         if self._schedule is not None:

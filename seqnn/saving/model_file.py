@@ -47,18 +47,27 @@ def optimizer_tensors(model) -> dict[str, np.ndarray]:
 
 
 def save_model(model, path: str | os.PathLike, include_optimizer: bool = True,
-               training_state: dict | None = None) -> None:
-    """Write the whole model (config, weights, optimizer state) to one ``.safetensors`` file, atomically."""
+               training_state: dict | None = None, extra_tensors: dict[str, np.ndarray] | None = None) -> None:
+    """Write the whole model (config, weights, optimizer state) to one ``.safetensors`` file, atomically.
+
+    ``training_state`` (JSON-able) and ``extra_tensors`` (names outside
+    ``layers.``/``optimizer.``) are BackupAndRestore's additions.
+    """
     if not model.built:
         raise ValueError("save: the model has no weights yet; build it (Input, build(), or fit) first")
     tensors = weight_tensors(model)
     if include_optimizer and model.compiled:
         model._prepare()
         tensors.update(optimizer_tensors(model))
+    tensors.update(extra_tensors or {})
     metadata = {"format": FORMAT, "seqnn_version": __version__,
                 "model_config": json.dumps(model.get_config())}
     if model.compiled:
-        metadata["compile_config"] = json.dumps(model.compile_config)
+        # The optimizer's config now, not at compile time: callbacks may have changed its learning rate.
+        from ..optimizers import serialize
+
+        metadata["compile_config"] = json.dumps({**model.compile_config,
+                                                 "optimizer": serialize(model.optimizer)})
     if training_state is not None:
         metadata["training_state"] = json.dumps(training_state)
     safetensors_file.write(path, tensors, metadata)
@@ -139,6 +148,28 @@ def load_model(path: str | os.PathLike, compile: bool = True, custom_objects: di
     if optimizer_state and model.compiled:
         restore_optimizer(model, optimizer_state, path)
     return model
+
+
+def restore_into(model, path: str | os.PathLike) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """Load weights and optimizer state into an existing compiled model, strictly.
+
+    Returns the file's metadata and its tensors outside ``layers.`` and
+    ``optimizer.`` (BackupAndRestore's extras). Nothing changes unless every
+    weight and optimizer tensor fits.
+    """
+    path = os.fspath(path)
+    tensors, metadata = safetensors_file.read(path)
+    if metadata.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a seqnn file (its metadata has no format='seqnn')")
+    weights = {k: v for k, v in tensors.items() if k.startswith("layers.")}
+    expected = {f"layers.{i}.{key}": tuple(v.shape) for i, layer in enumerate(model.layers)
+                for key, v in layer.params.items()}
+    check_names_and_shapes(expected, weights, path)
+    optimizer_state = {k[len("optimizer."):]: v for k, v in tensors.items() if k.startswith("optimizer.")}
+    model.set_weights([weights[name] for name in expected])
+    restore_optimizer(model, optimizer_state, path)
+    extra = {k: v for k, v in tensors.items() if not k.startswith(("layers.", "optimizer."))}
+    return metadata, extra
 
 
 def restore_optimizer(model, state: dict[str, np.ndarray], path: str) -> None:

@@ -1,0 +1,95 @@
+"""The training loop's position and random state, captured and re-applied for exact resume.
+
+``BackupAndRestore`` writes this next to the weights and optimizer state; a
+rerun of the same script re-applies it after ``on_train_begin`` and continues
+at the same batch with the same shuffling order and dropout masks, so it ends
+with weights bit-identical to an uninterrupted run. Captured:
+
+* ``epoch`` and ``steps_done``: where to continue (a backup written at an
+  epoch's end points at the next epoch's first batch);
+* ``shuffle_rng``: the shuffling generator's state at the start of that epoch,
+  so its permutation is drawn again identically;
+* ``layer_rngs``: each layer's random generator (dropout masks);
+* ``loss_total`` / ``loss_count``: the running loss of a partly done epoch;
+* ``learning_rate``: the optimizer's current rate (callbacks may have changed it);
+* ``history`` and the ``callbacks``' own state (``Callback.get_state``).
+
+Running metric values of a partly done epoch restart at the resume point; the
+weights do not depend on them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class FitProgress:
+    """Where the fit loop is; updated as it goes (cheap attribute writes)."""
+
+    batches: object = None
+    epoch: int = 0
+    steps_done: int = 0
+    epoch_start_shuffle: dict | None = None
+    loss_total: float = 0.0
+    loss_count: float = 0.0
+    resume: dict | None = field(default=None, repr=False)
+
+
+def capture(model, callbacks, epoch_finished: bool) -> tuple[dict, dict[str, np.ndarray]]:
+    """(JSON-able state, arrays) describing the loop now; ``epoch_finished`` at an epoch's end."""
+    progress: FitProgress = model._progress
+    if epoch_finished:
+        state = {"epoch": progress.epoch + 1, "steps_done": 0, "shuffle_rng": progress.batches.shuffle_state,
+                 "loss_total": 0.0, "loss_count": 0.0}
+    else:
+        state = {"epoch": progress.epoch, "steps_done": progress.steps_done,
+                 "shuffle_rng": progress.epoch_start_shuffle,
+                 "loss_total": progress.loss_total, "loss_count": progress.loss_count}
+    state["layer_rngs"] = {str(i): layer.rng.state for i, layer in enumerate(model.layers)
+                           if getattr(layer, "rng", None) is not None}
+    if not model.optimizer.uses_schedule:
+        state["learning_rate"] = model.optimizer.learning_rate
+    history = callbacks.history
+    state["history"] = {"epoch": list(history.epoch), "history": history.history} if history else None
+    arrays: dict[str, np.ndarray] = {}
+    state["callbacks"] = []
+    for index, cb in enumerate(callbacks.callbacks):
+        state["callbacks"].append({"class": type(cb).__name__, "state": _call(cb, "get_state", {})})
+        for name, value in _call(cb, "get_state_arrays", {}).items():
+            arrays[f"callbacks.{index}.{name}"] = np.asarray(value)
+    return state, arrays
+
+
+def apply(model, callbacks, state: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Re-apply a captured state to a freshly started fit (after ``on_train_begin``)."""
+    progress: FitProgress = model._progress
+    progress.epoch, progress.steps_done = int(state["epoch"]), int(state["steps_done"])
+    progress.loss_total, progress.loss_count = float(state["loss_total"]), float(state["loss_count"])
+    progress.batches.shuffle_state = state["shuffle_rng"]
+    for index, rng_state in state["layer_rngs"].items():
+        model.layers[int(index)].rng.state = rng_state
+    if "learning_rate" in state:
+        model.optimizer.learning_rate = state["learning_rate"]
+    if state.get("history") and callbacks.history is not None:
+        callbacks.history.epoch = list(state["history"]["epoch"])
+        callbacks.history.history = {k: list(v) for k, v in state["history"]["history"].items()}
+    saved = state.get("callbacks", [])
+    current = [type(cb).__name__ for cb in callbacks.callbacks]
+    if [entry["class"] for entry in saved] != current:
+        raise ValueError("BackupAndRestore: the backup was written with callbacks "
+                         f"{[entry['class'] for entry in saved]} but this run has {current}; "
+                         "resume with the same callbacks (or delete the backup to start over)")
+    for index, (cb, entry) in enumerate(zip(callbacks.callbacks, saved)):
+        if hasattr(cb, "set_state"):
+            cb.set_state(entry["state"])
+        prefix = f"callbacks.{index}."
+        own = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+        if own:
+            cb.set_state_arrays(own)
+
+
+def _call(cb, method: str, default):
+    fn = getattr(cb, method, None)
+    return default if fn is None else fn()
