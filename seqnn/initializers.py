@@ -11,6 +11,7 @@ receptive·out.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Sequence
 
 import numpy as np
@@ -33,7 +34,9 @@ class Initializer:
     """Base class. Subclasses implement ``sample(shape, rng)`` returning float64."""
 
     def __init__(self, seed: int | None = None):
-        self.seed = seed
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+        self.seed = None if seed is None else int(seed)
 
     def __call__(self, shape: Sequence[int], dtype: Any = "float32") -> np.ndarray:
         # A fixed seed gives the same values on every call (Keras 3 behaviour);
@@ -91,7 +94,7 @@ class RandomNormal(Initializer):
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
         super().__init__(seed)
-        self.mean, self.stddev = float(mean), float(stddev)
+        self.mean, self.stddev = float(mean), _check_stddev(stddev)
 
     def sample(self, shape, rng):
         return rng.normal(self.mean, self.stddev, shape)
@@ -123,13 +126,19 @@ class TruncatedNormal(Initializer):
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
         super().__init__(seed)
-        self.mean, self.stddev = float(mean), float(stddev)
+        self.mean, self.stddev = float(mean), _check_stddev(stddev)
 
     def sample(self, shape, rng):
         return self.mean + self.stddev * _truncated_standard_normal(shape, rng)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
+def _check_stddev(stddev) -> float:
+    if isinstance(stddev, bool) or not isinstance(stddev, numbers.Real) or not stddev >= 0:
+        raise ValueError(f"stddev must be a non-negative number, got {stddev!r}")
+    return float(stddev)
 
 
 def _truncated_standard_normal(shape, rng) -> np.ndarray:

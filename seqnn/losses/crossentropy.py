@@ -17,6 +17,11 @@ from .base import Loss, register
 EPSILON = 1e-7
 
 
+def _inside_clip(b, p):
+    """Where ε ≤ p ≤ 1 − ε, i.e. where clip(p, ε, 1 − ε) has slope one."""
+    return b.less_equal(b.abs(b.subtract(p, 0.5)), 0.5 - EPSILON)
+
+
 class _CrossEntropy(Loss):
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
                  reduction: str = "sum_over_batch_size", name: str | None = None):
@@ -68,7 +73,7 @@ class BinaryCrossentropy(_CrossEntropy):
             loss, self.probabilities = b.sigmoid_cross_entropy(y_pred, t)
         else:
             p = b.clip(y_pred, EPSILON, 1.0 - EPSILON)
-            self.probabilities = p
+            self.probabilities, self._y_pred = p, y_pred
             one_minus_t = b.subtract(1.0, t)
             loss = b.subtract(0.0, b.add(b.multiply(t, b.log(p)), b.multiply(one_minus_t, b.log(b.subtract(1.0, p)))))
         loss = loss.reshape(loss.shape[0], -1)
@@ -79,8 +84,9 @@ class BinaryCrossentropy(_CrossEntropy):
         b = self.backend
         grad = b.subtract(self.probabilities, self._t)
         if not self.from_logits:
-            # d/dp of the clipped form; the clip itself has zero slope outside (ε, 1 − ε).
+            # d/dp of the clipped form; the clip itself has zero slope outside [ε, 1 − ε] (as in Keras).
             b.divide(grad, b.multiply(self.probabilities, b.subtract(1.0, self.probabilities)), out=grad)
+            b.where(_inside_clip(b, self._y_pred), grad, 0.0, out=grad)
         w = b.multiply(weights, 1.0 / self._features).reshape(-1, *([1] * (grad.ndim - 1)))
         return b.multiply(grad, w, out=grad)
 
@@ -90,7 +96,7 @@ class _SoftmaxCrossEntropy(_CrossEntropy):
 
     def per_sample(self, y_pred, y_true):
         b = self.backend
-        self._labels = self.smoothed_targets(y_true)
+        self._labels = self.smoothed_targets(y_true, y_pred)
         if self.from_logits:
             loss, self.probabilities = b.softmax_cross_entropy(y_pred, self._labels, self.sparse_labels)
             return loss
@@ -105,8 +111,11 @@ class _SoftmaxCrossEntropy(_CrossEntropy):
         b = self.backend
         if self.from_logits:
             return b.softmax_cross_entropy_backward(self.probabilities, self._labels, self.sparse_labels, weights)
-        # ℓ = −Σ t log(q/S), S = Σq  ⇒  ∂ℓ/∂q_j = −t_j/q_j + (Σt)/S (inside the clip range)
+        # ℓ = −Σ t log p, p = clip(q/S), S = Σq  ⇒  ∂ℓ/∂q_j = (Σ_k t'_k)/S − t'_j/q_j with t' = t where
+        # q/S lies inside the clip range and 0 where the clip is flat (Keras's gradient).
         onehot = self._dense_targets(self.probabilities)
+        inside = _inside_clip(b, b.divide(self._y_pred, self._total))
+        onehot = b.where(inside, onehot, 0.0)
         grad = b.subtract(b.divide(b.sum(onehot, axis=-1, keepdims=True), self._total),
                           b.divide(onehot, b.multiply(self.probabilities, self._total)))
         return b.multiply(grad, weights.reshape(-1, 1), out=grad)
@@ -115,10 +124,12 @@ class _SoftmaxCrossEntropy(_CrossEntropy):
     def sparse_labels(self) -> bool:
         return self.sparse_targets and not self.label_smoothing
 
-    def smoothed_targets(self, y_true):
+    def smoothed_targets(self, y_true, y_pred):
         if not self.label_smoothing:
             return y_true
-        t = self._dense_targets_from(y_true) if self.sparse_targets else y_true
+        # Classes and dtype come from the predictions: a loss made by with_logits() has never seen
+        # validate_targets, and float64 one-hot rows would promote a float32 loss.
+        t = self._dense_targets_from(y_true, y_pred.shape[-1], y_pred.dtype) if self.sparse_targets else y_true
         s = self.label_smoothing
         classes = t.shape[-1]
         return self.backend.add(self.backend.multiply(t, 1.0 - s), s / classes)

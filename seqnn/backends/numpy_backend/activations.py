@@ -11,6 +11,7 @@ import numpy as np
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_GELU_CLIP = 40.0
 
 
 def _special():
@@ -53,24 +54,31 @@ class ActivationOps:
 
     def gelu(self, x, approximate, out=None):
         if approximate:
-            inner = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            # tanh(u) is exactly ±1 in floating point once |x| > 10, so clipping x inside u changes
+            # nothing but keeps x³ from overflowing (and warning) for huge inputs.
+            xc = np.clip(x, -_GELU_CLIP, _GELU_CLIP)
+            inner = np.tanh(_SQRT_2_OVER_PI * (xc + 0.044715 * xc**3))
             y = 0.5 * x * (1.0 + inner)
         else:
-            y = 0.5 * x * (1.0 + _special().erf(x * _INV_SQRT_2))
+            # Φ(x) = erfc(−x/√2)/2: unlike (1 + erf(x/√2))/2 it keeps full relative precision for x ≪ 0.
+            y = 0.5 * x * _special().erfc(-x * _INV_SQRT_2)
         if out is None:
             return y.astype(x.dtype, copy=False)
         np.copyto(out, y)
         return out
 
     def gelu_backward(self, dy, x, y, approximate, out=None):
+        # Clipped as in forward: beyond |x| = 40 tanh(u) is ±1 and exp(−x²/2) underflows to 0 anyway,
+        # so the result is unchanged and x², x³ cannot overflow.
+        xc = np.clip(x, -_GELU_CLIP, _GELU_CLIP)
         if approximate:
-            u = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
+            u = _SQRT_2_OVER_PI * (xc + 0.044715 * xc**3)
             t = np.tanh(u)
-            du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x**2)
+            du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * xc**2)
             slope = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
         else:
-            cdf = 0.5 * (1.0 + _special().erf(x * _INV_SQRT_2))
-            pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
+            cdf = 0.5 * _special().erfc(-x * _INV_SQRT_2)
+            pdf = _INV_SQRT_2PI * np.exp(-0.5 * xc * xc)
             slope = cdf + x * pdf
         return np.multiply(dy, slope, out=out)
 
