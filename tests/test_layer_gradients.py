@@ -255,3 +255,12 @@ def test_regularized_model_loss_includes_penalty():
     y = np.random.default_rng(1).standard_normal((4, 2))
     data_loss = np.mean((x @ w - y) ** 2)
     assert model.test_on_batch(x, y) == pytest.approx(data_loss + 0.1 * (w ** 2).sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("scale, offset", [(1 / 255, 0.0), (2.0, -1.0)])
+def test_rescaling_gradients_and_values(scale, offset):
+    layer = layers.Rescaling(scale, offset=offset)
+    build64(layer, (3, 2))
+    x = np.random.default_rng(0).normal(size=(4, 3, 2))
+    check_layer(layer, x)
+    np.testing.assert_allclose(layer.forward(x.copy()), x * scale + offset)
