@@ -203,6 +203,11 @@ class Sequential(Trainer):
         resolved_optimizer = optimizers.get(optimizer)
         if metrics is not None and not isinstance(metrics, (list, tuple)):
             raise TypeError(f"metrics must be a list of names or Metric objects, got {type(metrics).__name__}")
+        for spec in metrics or []:
+            # Unknown names and array-valued metrics fail here, not at the first fit.
+            # ("accuracy" is resolved later, from the loss and the output shape.)
+            if not (isinstance(spec, str) and spec.lower() in ("accuracy", "acc")):
+                metrics_module.check_scalar(metrics_module.get(spec))
         self.backend, self.dtype = resolved_backend, dtype
         if self.built:
             self._build_layers(self._layers[0].input_shape, start=0)
