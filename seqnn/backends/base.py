@@ -151,7 +151,7 @@ class Backend:
         raise NotImplementedError
 
     def sigmoid_cross_entropy(self, logits, targets):
-        """Elementwise max(z,0) - z*t + log1p(exp(-|z|)) and sigmoid(z)."""
+        """Elementwise ``max(z,0) - z*t + log1p(exp(-|z|))`` and ``sigmoid(z)``."""
         raise NotImplementedError
 
     # ------------------------------------------------ optimizer updates ---
@@ -184,7 +184,7 @@ class Backend:
 
     def adamax_update(self, p, g, m, u, lr: float, beta_1: float, beta_2: float,
                       epsilon: float, step: int):
-        """Adamax: u ← max(β₂u, |g|); p ← p − lr/(1 − β₁ᵗ)·m/(u + ε)."""
+        """Adamax: ``u ← max(β₂u, |g|); p ← p − lr/(1 − β₁ᵗ)·m/(u + ε)``."""
         raise NotImplementedError
 
     def nadam_update(self, p, g, m, v, lr: float, beta_1: float, beta_2: float, epsilon: float,
@@ -196,11 +196,7 @@ class Backend:
         raise NotImplementedError
 
     def scale_(self, a, factor: float):
-        """a *= factor, in place (decoupled weight decay, clipping)."""
-        raise NotImplementedError
-
-    def flush_denormals_(self, a, threshold: float):
-        """Set |a| < threshold to 0 in place (keeps decaying state out of slow denormal arithmetic)."""
+        """``a *= factor``, in place (decoupled weight decay, clipping)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------ random ---

@@ -46,7 +46,7 @@ class MeanSquaredError(_ElementwiseLoss):
 
 @register("mae", "mean_absolute_error")
 class MeanAbsoluteError(_ElementwiseLoss):
-    """ℓ = mean(|d|); ∂ℓ/∂y_pred = sign(d) / D (0 at d = 0)."""
+    """``ℓ = mean(|d|)``; ``∂ℓ/∂y_pred = sign(d) / D`` (0 at d = 0)."""
 
     def penalty(self, d):
         return self.backend.abs(d)
@@ -57,7 +57,7 @@ class MeanAbsoluteError(_ElementwiseLoss):
 
 @register("huber", "huber_loss")
 class Huber(_ElementwiseLoss):
-    """ℓ = mean(h(d)) with h(d) = d²/2 for |d| ≤ δ, else δ·(|d| − δ/2).
+    """``ℓ = mean(h(d))`` with ``h(d) = d²/2`` for ``|d| ≤ δ``, else ``δ·(|d| − δ/2)``.
 
     h is quadratic near 0 and linear beyond δ, so outliers pull with a bounded
     force: h'(d) = clip(d, −δ, δ).

@@ -8,7 +8,7 @@ from .base import Optimizer, _check, _check_decay, register
 
 @register("adamax")
 class Adamax(Optimizer):
-    """Adam whose second moment is a decaying maximum of |g| instead of a mean of g²::
+    """Adam whose second moment is a decaying maximum of ``|g|`` instead of a mean of g²::
 
         m ← β₁·m + (1 − β₁)·g
         u ← max(β₂·u, |g|)
@@ -16,8 +16,8 @@ class Adamax(Optimizer):
 
     The paper has no ε (u > 0 once any gradient is non-zero); seqnn follows
     Keras and adds it to u at every step. PyTorch instead puts it inside the
-    maximum, u ← max(β₂·u, |g| + ε), and divides by u alone, so there ε
-    enters u only when |g| wins and then decays with it. The rules agree for
+    maximum, ``u ← max(β₂·u, |g| + ε)``, and divides by u alone, so there ε
+    enters u only when ``|g|`` wins and then decays with it. The rules agree for
     ε = 0.
 
     Slots: ``m`` and ``u``.

@@ -34,10 +34,6 @@ class OptimizerOps:
         a *= a.dtype.type(factor)
         return a
 
-    def flush_denormals_(self, a, threshold):
-        np.copyto(a, 0, where=np.abs(a) < threshold)
-        return a
-
     @staticmethod
     def _moving_average_(average, value, decay, scratch):
         """average ← decay·average + (1 − decay)·value, in 3 passes."""
