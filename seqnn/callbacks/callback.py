@@ -43,3 +43,13 @@ class Callback:
     def on_test_end(self, logs=None): pass
     def on_predict_begin(self, logs=None): pass
     def on_predict_end(self, logs=None): pass
+
+    # Resumable state (saved by BackupAndRestore): a stateful callback returns
+    # JSON-able values here (floats, ints, strings, lists, dicts; no arrays) and
+    # takes them back in set_state, which runs after on_train_begin. Arrays go
+    # through an optional get_state_arrays() / set_state_arrays(dict) pair.
+    def get_state(self) -> dict:
+        return {}
+
+    def set_state(self, state: dict) -> None:
+        pass

@@ -3,71 +3,167 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TextIO
 
+from ._output import format_logs
 from .callback import Callback
 
+_VERBOSE = (0, 1, 2, "auto")
 
-def _format(logs: dict) -> str:
-    return " - ".join(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}" for k, v in logs.items())
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel, whose stdout is no tty but shows a live (widget) bar well."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _per_step(seconds: float, steps: int) -> str:
+    """Keras's time per step: ``3ms/step``, ``150us/step``, ``2s/step``."""
+    t = seconds / max(steps, 1)
+    if t >= 1:
+        return f"{t:.0f}s/step"
+    if t >= 1e-3:
+        return f"{t * 1e3:.0f}ms/step"
+    return f"{t * 1e6:.0f}us/step"
 
 
 class ProgbarLogger(Callback):
-    """Prints training progress (``verbose`` of fit: 0 silent, 1 bar, 2 one line per epoch).
+    """Prints progress for ``fit``, ``evaluate`` and ``predict`` (their ``verbose`` argument).
 
-    With ``verbose=1`` on a terminal or notebook a live tqdm bar shows the
-    running loss and metrics and the ETA. When the output is not a terminal (a
-    log file, a pipe), a bar would fill the file with carriage returns, so it
-    prints one plain line per epoch instead, as ``verbose=2`` does.
-    ``"auto"`` means 1.
+    ``verbose``: 0 silent; 1 (and ``"auto"``) a live bar where one can be
+    shown, else one line per epoch; 2 one line per epoch. The ``verbose`` of
+    ``fit`` / ``evaluate`` / ``predict`` (in ``params``) overrides the one given
+    here, as in Keras.
+
+    * **Live bar** (verbose 1, output is a terminal or a Jupyter notebook): a
+      tqdm bar per epoch (``tqdm.auto``: a widget in notebooks) with the
+      running loss and metrics, the rate and the ETA; at the epoch's end it
+      shows the epoch's logs, validation included, and stays on screen.
+    * **Plain lines** (verbose 2, or the output is a file or a pipe): a bar
+      would fill a log file with carriage returns and redraws, so exactly one
+      line is printed per epoch and nothing during it::
+
+          Epoch 3/10 - 32/32 steps - 0.4s - 12ms/step - loss: 0.3012 - accuracy: 0.9100 - val_loss: 0.3300
+
+    ``evaluate`` and ``predict`` print one summary line when they finish
+    (after a transient bar on a terminal); ``fit``'s own validation prints
+    nothing (its results are in the epoch line). Values use Keras's format:
+    4 decimals, scientific notation below 1e-3 (a learning rate).
+
+    Args:
+        verbose: 0, 1, 2 or "auto" (used when no ``params`` say otherwise).
+        stream: where to write (default: ``sys.stdout`` at the time of writing).
     """
 
-    def __init__(self, verbose=1, stream=None):
+    def __init__(self, verbose="auto", stream: TextIO | None = None):
         super().__init__()
-        self.verbose = verbose
+        self.verbose = self._check_verbose(verbose)
         self.stream = stream
         self._bar = None
+        self._t0 = time.perf_counter()
+        self._seen = 0
+
+    @staticmethod
+    def _check_verbose(verbose) -> int:
+        if verbose not in _VERBOSE:  # True / False count as 1 / 0, as in Keras
+            raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+        return 1 if verbose == "auto" else int(verbose)
 
     def set_params(self, params):
         super().set_params(params)
-        verbose = params.get("verbose", self.verbose)
-        self.verbose = 1 if verbose == "auto" else int(verbose)
+        if "verbose" in params:
+            self.verbose = self._check_verbose(params["verbose"])
 
+    # ------------------------------------------------------------- output ---
     @property
-    def _out(self):
+    def _out(self) -> TextIO:
         return self.stream if self.stream is not None else sys.stdout
 
     def _live(self) -> bool:
+        if self.verbose != 1:
+            return False
+        if self.stream is None and _in_notebook():
+            return True
         isatty = getattr(self._out, "isatty", None)
-        return self.verbose == 1 and bool(isatty and isatty())
+        try:
+            return bool(isatty is not None and isatty())
+        except (ValueError, OSError):  # a closed or detached stream
+            return False
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._t0 = time.perf_counter()
-        self._epoch = epoch
+    def _in_fit(self) -> bool:
+        return "epochs" in self.params
+
+    def _start(self, description: str, leave: bool) -> None:
+        self._t0, self._seen = time.perf_counter(), 0
+        self._close()
         if self.verbose and self._live():
             from tqdm.auto import tqdm
 
-            epochs = self.params.get("epochs")
-            self._bar = tqdm(total=self.params.get("steps"), file=self._out, leave=True, unit="batch",
-                             desc=f"Epoch {epoch + 1}/{epochs}", dynamic_ncols=True)
+            self._bar = tqdm(total=self.params.get("steps"), file=self._out, desc=description, unit="step",
+                             leave=leave, dynamic_ncols=True)
+
+    def _advance(self, batch: int, logs: dict | None) -> None:
+        self._seen = batch + 1  # batch indices, not a count: a resumed epoch starts past 0
+        if self._bar is not None:
+            if logs:
+                self._bar.set_postfix_str(format_logs(logs), refresh=False)
+            self._bar.update(self._seen - self._bar.n)
+
+    def _close(self, logs: dict | None = None) -> None:
+        if self._bar is not None:
+            if logs:
+                self._bar.set_postfix_str(format_logs(logs), refresh=False)
+            self._bar.close()
+            self._bar = None
+
+    def _line(self, head: str, logs: dict | None) -> None:
+        seconds = time.perf_counter() - self._t0
+        steps = self.params.get("steps")
+        count = f"{self._seen}/{steps} steps" if steps else f"{self._seen} steps"
+        parts = [head, count, f"{seconds:.1f}s", _per_step(seconds, self._seen)]
+        if logs:
+            parts.append(format_logs(logs))
+        print(" - ".join(parts), file=self._out, flush=True)
+
+    # ---------------------------------------------------------------- fit ---
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start(f"Epoch {epoch + 1}/{self.params.get('epochs')}", leave=True)
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._bar is not None:
-            self._bar.update(1)
-            if logs and batch % 10 == 0:
-                self._bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
+        self._advance(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        seconds = time.perf_counter() - self._t0
         if self._bar is not None:
-            self._bar.set_postfix({k: f"{v:.4f}" for k, v in (logs or {}).items()})
-            self._bar.close()
-            self._bar = None
+            self._close(logs)
         elif self.verbose:
-            epochs = self.params.get("epochs")
-            line = f"Epoch {epoch + 1}/{epochs} - {seconds:.1f}s - {_format(logs or {})}"
-            print(line, file=self._out, flush=True)
+            self._line(f"Epoch {epoch + 1}/{self.params.get('epochs')}", logs)
 
     def on_train_end(self, logs=None):
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        self._close()
+
+    # --------------------------------------------------- evaluate / predict ---
+    def on_test_begin(self, logs=None):
+        if not self._in_fit():
+            self._start("Evaluate", leave=False)
+
+    def on_test_batch_end(self, batch, logs=None):
+        if not self._in_fit():
+            self._advance(batch, logs)
+
+    def on_test_end(self, logs=None):
+        if not self._in_fit():
+            self._close()
+            if self.verbose:
+                self._line("Evaluate", logs)
+
+    def on_predict_begin(self, logs=None):
+        self._start("Predict", leave=False)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._advance(batch, None)  # predict's batch logs hold the outputs, not numbers to show
+
+    def on_predict_end(self, logs=None):
+        self._close()
+        if self.verbose:
+            self._line("Predict", None)

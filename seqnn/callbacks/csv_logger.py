@@ -1,0 +1,152 @@
+"""CSVLogger: one CSV row per epoch, written as training runs."""
+from __future__ import annotations
+
+import csv
+import os
+import warnings
+
+from .callback import Callback
+
+
+class CSVLogger(Callback):
+    """Stream each epoch's logs to a CSV file.
+
+    The file is Keras's layout: a header ``epoch,<keys>`` with the first
+    epoch's log keys in sorted order, then one row per epoch; ``epoch`` is
+    0-based as in Keras, values are written with Python's ``str`` (full
+    precision), and a key missing in a later epoch (a ``val_`` key on an
+    epoch without validation) is written as ``NA``. Lines end in ``\\n``
+    (Keras writes the csv module's ``\\r\\n``). The file is flushed after every
+    row, so it can be read (``tail -f``, pandas) while training runs.
+
+    ``append=True`` continues an existing file: no second header, and rows use
+    that file's columns (read from its header), so repeated runs line up. A key
+    that appears after the header was written (validation that starts later
+    with ``validation_freq``) cannot get a column; it is left out with one
+    warning.
+
+    The file is opened at the first epoch's end rather than at train start,
+    so that a run resumed by BackupAndRestore can continue it (see
+    :meth:`get_state`) instead of truncating it first.
+
+    Args:
+        filename: path of the CSV file.
+        separator: the one-character field separator.
+        append: continue an existing file instead of overwriting it.
+
+    Example::
+
+        model.fit(x, y, epochs=10, callbacks=[CSVLogger("training.csv")])
+    """
+
+    def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False):
+        super().__init__()
+        if not isinstance(filename, (str, os.PathLike)) or not os.fspath(filename):
+            raise ValueError(f"CSVLogger: filename must be a file path, got {filename!r}")
+        if not isinstance(separator, str) or len(separator) != 1 or separator in "\r\n\"":
+            raise ValueError(f"CSVLogger: separator must be one character (not a quote or newline), "
+                             f"got {separator!r}")
+        self.filename = os.fspath(filename)
+        self.sep = separator
+        self.append = bool(append)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.keys: list[str] | None = None
+        self._file = None
+        self._writer = None
+        self._header_written = False
+        self._resume: dict | None = None
+        self._warned_extra = False
+
+    # ------------------------------------------------------------ the file ---
+    def _open(self) -> None:
+        continuing = self._resume is not None or self.append
+        if self._resume is not None:
+            self.keys = self._resume["keys"]
+            if os.path.exists(self.filename) and os.path.getsize(self.filename) > self._resume["size"]:
+                # Rows written after the backup belong to epochs that will run again.
+                os.truncate(self.filename, self._resume["size"])
+        if continuing and self.keys is None:
+            self.keys = self._header_keys()
+        self._file = open(self.filename, "a" if continuing else "w", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._file, delimiter=self.sep, lineterminator="\n")
+        self._header_written = self._file.tell() > 0
+        self._resume = None  # consumed: from now on the open file is the state
+
+    def _header_keys(self) -> list[str] | None:
+        """The columns of an existing file's header (after ``epoch``), or None for a missing or empty file."""
+        try:
+            with open(self.filename, newline="", encoding="utf-8") as f:
+                header = next(csv.reader(f, delimiter=self.sep), None)
+        except FileNotFoundError:
+            return None
+        if not header:
+            return None
+        if header[0] != "epoch":
+            raise ValueError(f"CSVLogger: cannot append to {self.filename}: its first line does not start with "
+                             f"an 'epoch' column (found {header[:3]}); is it a CSVLogger file with separator "
+                             f"{self.sep!r}?")
+        return header[1:]
+
+    def _close(self) -> None:
+        if self._file is not None and not self._file.closed:
+            self._file.close()
+        self._file = self._writer = None
+
+    # --------------------------------------------------------------- hooks ---
+    def on_train_begin(self, logs=None):
+        self._close()
+        self._reset()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self._file is None:
+            self._open()
+        if self.keys is None:
+            self.keys = sorted(logs)
+        if not self._header_written:
+            self._writer.writerow(["epoch", *self.keys])
+            self._header_written = True
+        extra = [key for key in logs if key not in self.keys]
+        if extra and not self._warned_extra:
+            self._warned_extra = True
+            warnings.warn(f"CSVLogger: {', '.join(extra)} appeared after the header of {self.filename} was "
+                          f"written (columns: epoch, {', '.join(self.keys)}), so it is not logged", UserWarning,
+                          stacklevel=2)
+        self._writer.writerow([epoch, *(_cell(logs.get(key, "NA")) for key in self.keys)])
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        if self._file is None:
+            self._open()  # no epoch ran: still leave the file Keras would (created, or truncated to the backup)
+        self._close()
+
+    # ------------------------------------------------------ resumable state ---
+    def get_state(self) -> dict:
+        """Where the file ends now (bytes) and its columns.
+
+        A resumed run truncates the file to that size, dropping rows of epochs
+        that ran after the backup was written and will run again, and appends.
+        """
+        if self._file is not None:
+            self._file.flush()
+            return {"size": self._file.tell(), "keys": self.keys}
+        if self._resume is not None:  # resumed, and nothing written since
+            return dict(self._resume)
+        if self.keys is not None:     # written and closed: training ended
+            return {"size": os.path.getsize(self.filename), "keys": self.keys}
+        if self.append and os.path.exists(self.filename):
+            return {"size": os.path.getsize(self.filename), "keys": None}
+        return {"size": 0, "keys": None}  # this run will overwrite the file
+
+    def set_state(self, state: dict) -> None:
+        self._close()
+        self._resume = {"size": int(state["size"]), "keys": state.get("keys")}
+
+
+def _cell(value):
+    """Lists and arrays as one quoted ``[a, b]`` cell, as Keras writes them; everything else as ``str``."""
+    if isinstance(value, str) or not hasattr(value, "__iter__") or getattr(value, "ndim", 1) == 0:
+        return value
+    return f"[{', '.join(map(str, value))}]"

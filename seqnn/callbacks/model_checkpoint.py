@@ -1,0 +1,171 @@
+"""ModelCheckpoint: save the model (or its weights) during training."""
+from __future__ import annotations
+
+import os
+import string
+
+from ._output import print_msg
+from .monitor_callback import MonitorCallback, check_number, decode_float, encode_float
+
+_EXTENSION = ".safetensors"
+
+
+def _check_template(filepath: str) -> None:
+    """Refuse at construction a template that can never be filled: bad braces or positional ``{}`` fields."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(filepath) if name is not None]
+    except ValueError as e:
+        raise ValueError(f"ModelCheckpoint: filepath {filepath!r} is not a valid template ({e}); write literal "
+                         "braces as {{ and }}") from None
+    positional = [name for name in fields if name == "" or name.isdigit()]
+    if positional:
+        raise ValueError(f"ModelCheckpoint: filepath {filepath!r} has a positional field {{}}; name the value, "
+                         "e.g. {epoch:02d} or {val_loss:.3f}")
+
+
+class ModelCheckpoint(MonitorCallback):
+    """Save the model or its weights every epoch (or every N batches), optionally only when it improves.
+
+    Files are ``.safetensors``, written atomically by ``model.save`` (the
+    whole model: config, weights, optimizer state; reload with
+    ``seqnn.load_model``) or ``model.save_weights`` (``save_weights_only``;
+    reload with ``model.load_weights``). A crash mid-write leaves the
+    previous file intact. A missing parent directory is created.
+
+    ``filepath`` is a template filled with ``str.format``: ``{epoch}`` is the
+    1-based epoch (as in Keras), every logs key is available
+    (``"ckpt-{epoch:02d}-{val_loss:.3f}.safetensors"``), and with an integer
+    ``save_freq`` also ``{batch}`` (1-based batch within the epoch). Without
+    fields, the one file is overwritten each time.
+
+    ``save_best_only``: save only when ``monitor`` improves on the best value so
+    far (or on ``initial_value_threshold``, the starting best). The best value
+    is kept across ``fit`` calls on the same instance, as in Keras, so a later
+    ``fit`` only overwrites the best file with something better. Where the
+    monitored key is missing, it warns once and does not save (Keras saves
+    anyway; overwriting the best file with an unjudged model defeats the
+    option).
+
+    The path must end in ``.safetensors`` (the only format seqnn writes);
+    anything else is refused at construction, as Keras refuses paths that do
+    not end in ``.keras`` / ``.weights.h5``.
+
+    Args:
+        filepath: file path template ending in ``.safetensors``.
+        monitor: quantity compared with ``save_best_only``.
+        verbose: 1 prints a line per decision.
+        save_best_only: save only improvements of ``monitor``.
+        save_weights_only: write the weights only (``model.save_weights``).
+        mode: ``"auto"``, ``"min"`` or ``"max"`` (see ``MonitorCallback``).
+        save_freq: ``"epoch"``, or an integer N: save after every N training
+            batches (counted across epochs), with the batch logs (running
+            training values; no ``val_`` keys).
+        initial_value_threshold: starting best value for ``save_best_only``.
+
+    Example::
+
+        ModelCheckpoint("best.safetensors", monitor="val_accuracy", save_best_only=True)
+    """
+
+    def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", verbose: int = 0,
+                 save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
+                 save_freq: str | int = "epoch", initial_value_threshold: float | None = None):
+        super().__init__(monitor=monitor, mode=mode, min_delta=0.0)
+        if not isinstance(filepath, (str, os.PathLike)):
+            raise ValueError(f"ModelCheckpoint: filepath must be a path ending in {_EXTENSION}, got {filepath!r}")
+        self.filepath = os.fspath(filepath)
+        if not self.filepath.lower().endswith(_EXTENSION):
+            what = "weights" if save_weights_only else "model"
+            raise ValueError(f"ModelCheckpoint: the filepath must end in `{_EXTENSION}` (seqnn's {what} file "
+                             f"format). Received: filepath={self.filepath}")
+        _check_template(self.filepath)
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
+                                     or save_freq <= 0):
+            raise ValueError(f"ModelCheckpoint: unrecognized save_freq: {save_freq!r}; expected 'epoch' or a "
+                             "positive integer number of batches")
+        self.verbose = verbose
+        self.save_best_only = bool(save_best_only)
+        self.save_weights_only = bool(save_weights_only)
+        self.save_freq = save_freq
+        self.initial_value_threshold = check_number("ModelCheckpoint", "initial_value_threshold",
+                                                    initial_value_threshold, allow_none=True)
+        self.best: float | None = self.initial_value_threshold
+        self._batches_since_save = 0
+        self._current_epoch = 0
+
+    # --------------------------------------------------------------- hooks ---
+    def on_train_begin(self, logs=None):
+        self._reset_monitor()
+        self._batches_since_save = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self._batches_since_save += 1
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._save(self._current_epoch, batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._save(epoch, None, logs)
+
+    # -------------------------------------------------------------- saving ---
+    def _save(self, epoch: int, batch: int | None, logs: dict | None) -> None:
+        logs = logs or {}
+        filepath = self._file_path(epoch, batch, logs)
+        if not self._should_save(epoch, logs, filepath):
+            return
+        if os.path.isdir(filepath):
+            raise ValueError(f"ModelCheckpoint: filepath {filepath} is an existing directory; give a file path "
+                             f"ending in {_EXTENSION}")
+        directory = os.path.dirname(filepath)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(filepath)
+        else:
+            self.model.save(filepath)
+
+    def _should_save(self, epoch: int, logs: dict, filepath: str) -> bool:
+        if not self.save_best_only:
+            if self.verbose > 0:
+                print_msg(f"Epoch {epoch + 1}: saving model to {filepath}")
+            return True
+        current = self.get_monitor_value(logs)
+        if current is None:
+            return False
+        best = "None" if self.best is None else f"{self.best:.5f}"
+        if self._is_improvement(current, self.best):
+            if self.verbose > 0:
+                print_msg(f"Epoch {epoch + 1}: {self.monitor} improved from {best} to {current:.5f}, "
+                          f"saving model to {filepath}")
+            self.best = current
+            return True
+        if self.verbose > 0:
+            print_msg(f"Epoch {epoch + 1}: {self.monitor} did not improve from {best}")
+        return False
+
+    def _file_path(self, epoch: int, batch: int | None, logs: dict) -> str:
+        values = dict(logs)
+        values["epoch"] = epoch + 1
+        if batch is not None:
+            values.setdefault("batch", batch + 1)
+        try:
+            return self.filepath.format(**values)
+        except KeyError as e:
+            raise ValueError(f"ModelCheckpoint: failed to fill in filepath {self.filepath!r}: {e} is not "
+                             f"logged here; available: {', '.join(values)}") from None
+        except ValueError as e:
+            raise ValueError(f"ModelCheckpoint: failed to fill in filepath {self.filepath!r}: {e}") from None
+
+    # ------------------------------------------------------ resumable state ---
+    def get_state(self) -> dict:
+        return {"best": encode_float(self.best), "batches_since_save": self._batches_since_save}
+
+    def set_state(self, state: dict) -> None:
+        self.best = decode_float(state["best"])
+        self._batches_since_save = int(state["batches_since_save"])
