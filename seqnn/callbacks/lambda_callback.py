@@ -5,18 +5,29 @@ from .callback import Callback
 
 
 class LambdaCallback(Callback):
-    """``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``; any Keras hook name works."""
+    """``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``; any Keras hook name works.
+
+    Batch and epoch hooks take ``(index, logs)``, begin/end hooks ``(logs)``,
+    as in Keras.
+    """
 
     def __init__(self, **hooks):
         super().__init__()
         for name, fn in hooks.items():
             if not (name.startswith("on_") and hasattr(Callback, name)):
                 raise ValueError(f"LambdaCallback: unknown hook {name!r}")
-            setattr(self, name, _adapt(fn))
+            setattr(self, name, _indexed(fn) if ("batch" in name or "epoch" in name) else _plain(fn))
 
 
-def _adapt(fn):
-    def hook(*args, logs=None):
-        return fn(*args, logs)
+def _indexed(fn):
+    def hook(index, logs=None):
+        return fn(index, logs)
+
+    return hook
+
+
+def _plain(fn):
+    def hook(logs=None):
+        return fn(logs)
 
     return hook

@@ -160,3 +160,34 @@ def _snake(name: str) -> str:
 
 registry = Registry("metric", base=Metric)
 register = registry.register
+
+
+def running_state(metric: Metric) -> dict[str, Any]:
+    """The metric's accumulated state: every number and array it holds, by attribute path.
+
+    Lets an interrupted epoch resume with the same running values (see
+    ``seqnn.models.resume``). Walks the metric's attributes and those of
+    helper objects from this package; configuration values come along, which is
+    harmless since restoring writes back the same values.
+    """
+    out: dict[str, Any] = {}
+
+    def walk(obj, prefix):
+        for key, value in vars(obj).items():
+            if isinstance(value, (np.ndarray, bool, int, float, np.number)) or value is None:
+                out[prefix + key] = value
+            elif type(value).__module__.startswith(__name__.rsplit(".", 1)[0]) and hasattr(value, "__dict__"):
+                walk(value, f"{prefix}{key}.")
+
+    walk(metric, "")
+    return out
+
+
+def restore_running_state(metric: Metric, state: dict[str, Any]) -> None:
+    """Write back what :func:`running_state` returned."""
+    for path, value in state.items():
+        *parents, leaf = path.split(".")
+        target = metric
+        for name in parents:
+            target = getattr(target, name)
+        setattr(target, leaf, np.array(value) if isinstance(value, np.ndarray) else value)

@@ -14,14 +14,17 @@ with weights bit-identical to an uninterrupted run. Captured:
 * ``learning_rate``: the optimizer's current rate (callbacks may have changed it);
 * ``history`` and the ``callbacks``' own state (``Callback.get_state``).
 
-Running metric values of a partly done epoch restart at the resume point; the
-weights do not depend on them.
+* ``metrics``: the compiled metrics' running state (numbers in the JSON,
+  arrays as ``metrics.<i>.<attribute>`` tensors), so the resumed epoch logs
+  the same values.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..metrics.base import restore_running_state, running_state
 
 
 @dataclass
@@ -54,6 +57,15 @@ def capture(model, callbacks, epoch_finished: bool) -> tuple[dict, dict[str, np.
     history = callbacks.history
     state["history"] = {"epoch": list(history.epoch), "history": history.history} if history else None
     arrays: dict[str, np.ndarray] = {}
+    state["metrics"] = []
+    for index, metric in enumerate([] if epoch_finished else model.compiled_metrics):
+        numbers = {}
+        for path, value in running_state(metric).items():
+            if isinstance(value, np.ndarray):
+                arrays[f"metrics.{index}.{path}"] = value
+            else:
+                numbers[path] = value.item() if isinstance(value, np.generic) else value
+        state["metrics"].append(numbers)
     state["callbacks"] = []
     for index, cb in enumerate(callbacks.callbacks):
         state["callbacks"].append({"class": type(cb).__name__, "state": _call(cb, "get_state", {})})
@@ -75,6 +87,10 @@ def apply(model, callbacks, state: dict, arrays: dict[str, np.ndarray]) -> None:
     if state.get("history") and callbacks.history is not None:
         callbacks.history.epoch = list(state["history"]["epoch"])
         callbacks.history.history = {k: list(v) for k, v in state["history"]["history"].items()}
+    for index, (metric, numbers) in enumerate(zip(model.compiled_metrics, state.get("metrics", []))):
+        prefix = f"metrics.{index}."
+        restore_running_state(metric, {**numbers, **{k[len(prefix):]: v for k, v in arrays.items()
+                                                     if k.startswith(prefix)}})
     saved = state.get("callbacks", [])
     current = [type(cb).__name__ for cb in callbacks.callbacks]
     if [entry["class"] for entry in saved] != current:

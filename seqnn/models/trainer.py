@@ -222,9 +222,9 @@ class Trainer:
             progress.resume = None
         start, skip = progress.epoch, progress.steps_done
         for epoch in range(start, epochs):
-            self._reset_metrics()
             progress.epoch, progress.epoch_start_shuffle = epoch, batches.shuffle_state
-            if epoch != start:
+            if epoch != start or skip == 0:  # not continuing a partly done epoch
+                self._reset_metrics()
                 skip, progress.loss_total, progress.loss_count = 0, 0.0, 0.0
             progress.steps_done = skip
             cbs.on_epoch_begin(epoch)
@@ -273,7 +273,8 @@ class Trainer:
         else:
             batches = D.LoaderBatches(x, steps)
         self._prepare()
-        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=batches.num_steps())
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           steps=batches.num_steps())
         logs = self._evaluate_loop(batches, cbs, checked=isinstance(batches, D.ArrayBatches))
         if return_dict:
             return logs
@@ -313,7 +314,8 @@ class Trainer:
             batches, checked = D.ArrayBatches(x, None, None, batch_size, False, None, steps), True
         else:
             batches, checked = D.LoaderBatches(x, steps, with_targets=False), False
-        cbs = CallbackList(callbacks, model=self, verbose=verbose, steps=batches.num_steps())
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           steps=batches.num_steps())
         cbs.on_predict_begin()
         outputs = []
         for step, (xh, _, _) in enumerate(batches):
