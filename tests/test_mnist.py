@@ -62,3 +62,43 @@ def test_peers_harness_runs_seqnn(mnist_dir, task, extra):
         assert record["test_acc"] > 0.85
     else:
         assert record["max_abs_err_vs_float64_ref"] < 1e-4 and record["argmax_agreement_vs_ref"] == 1.0
+
+
+def _run_mnist_resume(mnist_dir, work, *extra, kill=False):
+    import signal
+    import time
+
+    script = os.path.join(os.path.dirname(__file__), "scripts", "mnist_resume.py")
+    proc = subprocess.Popen([sys.executable, script, mnist_dir, str(work), "--limit", "20000", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if not kill:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-2000:]
+        return
+    marker = work / "paused"
+    deadline = time.time() + 300
+    while not marker.exists():
+        assert proc.poll() is None, proc.stderr.read()[-2000:]
+        assert time.time() < deadline, "the training script never reached the pause point"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    marker.unlink()
+
+
+def test_mnist_killed_mid_epoch_and_rerun_ends_identical(mnist_dir, tmp_path):
+    """EarlyStopping + best-only ModelCheckpoint + CSVLogger + BackupAndRestore, SIGKILL mid-epoch, rerun."""
+    reference, resumed = tmp_path / "reference", tmp_path / "resumed"
+    reference.mkdir()
+    resumed.mkdir()
+    _run_mnist_resume(mnist_dir, reference)
+    _run_mnist_resume(mnist_dir, resumed, "--pause-after-batch", "190", kill=True)  # epoch 2, batch 49
+    assert (resumed / "backup" / "backup.safetensors").exists()
+    _run_mnist_resume(mnist_dir, resumed)
+    a, b = np.load(reference / "final.npz"), np.load(resumed / "final.npz")
+    assert sorted(a) == sorted(b) and all(np.array_equal(a[k], b[k]) for k in a)
+    assert (reference / "log.csv").read_text() == (resumed / "log.csv").read_text()
+    best_a = sn.load_model(reference / "best.safetensors").get_weights()
+    best_b = sn.load_model(resumed / "best.safetensors").get_weights()
+    assert all(np.array_equal(u, v) for u, v in zip(best_a, best_b))
+    assert not (resumed / "backup" / "backup.safetensors").exists()
