@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .registry import Registry
+from .registry import Configurable, Registry
 
 
-class Activation:
+class Activation(Configurable):
     """Base class: y = f(x) and dx = f'(x) * dy."""
 
     needs_input = False  # backward uses x (else only y)
@@ -30,13 +30,6 @@ class Activation:
 
     def backward(self, backend, dy, x, y, out=None):
         raise NotImplementedError
-
-    def get_config(self) -> dict:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict) -> "Activation":
-        return cls(**config)
 
     def serialize(self) -> Any:
         """A plain name when there are no arguments, else a class/config dict."""
@@ -50,9 +43,6 @@ class Activation:
 
         return self.forward(backends.get("numpy"), np.asarray(x))
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 registry = Registry("activation", base=Activation)

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import random as sn_random
-from .registry import Registry
+from .registry import Configurable, Registry
 
 
 def compute_fans(shape: Sequence[int]) -> tuple[float, float]:
@@ -30,7 +30,7 @@ def compute_fans(shape: Sequence[int]) -> tuple[float, float]:
     return float(receptive * shape[-2]), float(receptive * shape[-1])
 
 
-class Initializer:
+class Initializer(Configurable):
     """Base class. Subclasses implement ``sample(shape, rng)`` returning float64."""
 
     def __init__(self, seed: int | None = None):
@@ -50,13 +50,7 @@ class Initializer:
     def get_config(self) -> dict:
         return {"seed": self.seed} if self.seed is not None else {}
 
-    @classmethod
-    def from_config(cls, config: dict) -> "Initializer":
-        return cls(**config)
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 registry = Registry("initializer", base=Initializer)

@@ -106,6 +106,22 @@ class Registry:
         return identifier
 
 
+class Configurable:
+    """Objects described by their constructor arguments: ``get_config()`` returns them,
+    ``from_config(config)`` calls the constructor with them, and ``repr`` shows them."""
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
 def serialize(obj: Any) -> dict:
     """``{"class_name": ..., "config": ...}`` for an object with ``get_config``."""
     return {"class_name": type(obj).__name__, "config": obj.get_config()}

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .registry import Registry
+from .registry import Configurable, Registry
 
 
-class Regularizer:
+class Regularizer(Configurable):
     def penalty(self, backend, w) -> float:
         raise NotImplementedError
 
@@ -30,13 +30,7 @@ class Regularizer:
     def get_config(self) -> dict:
         return {}
 
-    @classmethod
-    def from_config(cls, config: dict) -> "Regularizer":
-        return cls(**config)
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 registry = Registry("regularizer", base=Regularizer)

@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from ..registry import Registry
+from ..registry import Configurable, Registry
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none")
 
 
-class Loss:
+class Loss(Configurable):
     """Base class. Subclasses implement ``per_sample`` and ``per_sample_backward``."""
 
     #: labels are integer class indices (SparseCategoricalCrossentropy)
@@ -116,13 +116,7 @@ class Loss:
     def get_config(self) -> dict:
         return {"reduction": self.reduction, "name": self.name}
 
-    @classmethod
-    def from_config(cls, config: dict) -> "Loss":
-        return cls(**config)
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 def _snake(name: str) -> str:

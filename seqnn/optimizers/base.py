@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..registry import Registry
+from ..registry import Configurable, Registry
 from . import schedules
 
 _KERAS_ONLY_ARGS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
@@ -56,7 +56,7 @@ def _check_decay(name: str, value: Any) -> float:
     return value
 
 
-class Optimizer:
+class Optimizer(Configurable):
     """Base class of every optimizer.
 
     A subclass names its per-parameter state in ``slot_names`` (or, when it
@@ -237,13 +237,7 @@ class Optimizer:
                 config[key] = getattr(self, key)
         return config
 
-    @classmethod
-    def from_config(cls, config: dict) -> "Optimizer":
-        return cls(**config)
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 registry = Registry("optimizer", base=Optimizer)

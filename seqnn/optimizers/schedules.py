@@ -11,10 +11,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..registry import Registry
+from ..registry import Configurable, Registry
 
 
-class LearningRateSchedule:
+class LearningRateSchedule(Configurable):
     """Base class: ``schedule(step)`` is the learning rate for the update after ``step`` updates."""
 
     def __call__(self, step: int) -> float:
@@ -23,13 +23,7 @@ class LearningRateSchedule:
     def get_config(self) -> dict:
         raise NotImplementedError
 
-    @classmethod
-    def from_config(cls, config: dict) -> "LearningRateSchedule":
-        return cls(**config)
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 registry = Registry("learning-rate schedule", base=LearningRateSchedule)
