@@ -239,3 +239,27 @@ def test_saving_an_unbuilt_model_is_refused(tmp_path):
 def test_missing_file():
     with pytest.raises(FileNotFoundError, match="no such weights file"):
         sn.load_model("does/not/exist.safetensors")
+
+
+def test_custom_loss_round_trips_by_registered_name(tmp_path):
+    @sn.losses.register("scaled_mse")
+    class ScaledMSE(sn.losses.MeanSquaredError):
+        def __init__(self, factor=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def penalty(self, d):
+            return self.backend.multiply(super().penalty(d), self.factor)
+
+        def penalty_grad(self, d):
+            return self.backend.multiply(super().penalty_grad(d), self.factor)
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
+    model = sn.Sequential([L.Input((3,)), L.Dense(1)]).compile(optimizer="sgd", loss=ScaledMSE(factor=3.0))
+    model.save(tmp_path / "l.safetensors")
+    loaded = sn.load_model(tmp_path / "l.safetensors")
+    assert type(loaded.loss).__name__ == "ScaledMSE" and loaded.loss.factor == 3.0
+    x, y = np.ones((4, 3), np.float32), np.zeros((4, 1), np.float32)
+    assert loaded.evaluate(x, y, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0))
