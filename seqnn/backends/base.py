@@ -207,3 +207,125 @@ class Backend:
     def dropout(self, x, rate: float, rng, out=None, mask_out=None):
         """Inverted dropout: returns (y, mask) with mask in {0, 1/(1-rate)} and y = x * mask."""
         raise NotImplementedError
+
+    # ------------------------------- convolution / pooling / normalization ---
+    # Images are channels-last, x[N, H, W, C], as in Keras; 1-D layers use
+    # these ops with H = 1 (x[N, 1, L, C] and a kernel [1, K, Cin, Cout], both
+    # free reshapes). Kernels are [KH, KW, Cin, Cout], Keras's layout.
+    #
+    # ``strides`` and ``dilation`` are (sh, sw) and (dh, dw); ``padding`` is
+    # explicit, ((top, bottom), (left, right)) rows and columns added around
+    # each image (the layers translate Keras's "valid" / "same" / "causal"
+    # into it). An output row i reads input rows i·sh − top + a·dh for
+    # a = 0 … KH − 1 (columns alike), so per axis
+    #     OH = (H + top + bottom − dh·(KH − 1) − 1) // sh + 1.
+    # Convolution pads with zeros, max pooling with −∞, and average pooling
+    # divides by the number of real (unpadded) inputs in each window, as Keras.
+    #
+    # ``scratch(key, shape, dtype)`` hands out working memory that lives
+    # across calls (``Layer.buffer``: sized for the largest batch, reused, so
+    # a step allocates nothing); None lets the op allocate. A forward op
+    # returns, besides y, a ``saved`` value that only the matching backward
+    # ops read (the im2col patches, argmax indices, normalized inputs); the
+    # layer passes it back unchanged in the same step and never looks inside.
+    # Backward ops may overwrite ``dy``.
+    def conv2d(self, x, kernel, bias, strides, padding, dilation, scratch=None, out=None,
+               save_for_backward: bool = True):
+        """Cross-correlation, y[n, i, j, o] = Σ_{a,b,c} x̃[n, i·sh + a·dh, j·sw + b·dw, c]·k[a, b, c, o] + bias[o].
+
+        x̃ is x zero-padded by ``padding``; ``bias`` may be None. Returns (y, saved);
+        ``saved`` feeds :meth:`conv2d_backward_kernel` (pass ``save_for_backward=False``
+        at inference, which lets the op work in memory-bounded chunks).
+        """
+        raise NotImplementedError
+
+    def conv2d_backward_kernel(self, dy, x, saved, kernel_shape, strides, padding, dilation, scratch=None,
+                               out=None, bias_out=None):
+        """dL/dk[a, b, c, o] = Σ_{n,i,j} x̃[n, i·sh + a·dh, j·sw + b·dw, c]·dy[n, i, j, o].
+
+        With ``bias_out`` it also writes dL/dbias[o] = Σ_{n,i,j} dy[n, i, j, o].
+        ``saved`` is what :meth:`conv2d` returned, or None (the op then works
+        from x alone). Returns the kernel gradient (``out`` when given).
+        """
+        raise NotImplementedError
+
+    def conv2d_backward_input(self, dy, kernel, x_shape, strides, padding, dilation, scratch=None, out=None):
+        """dL/dx (shape ``x_shape``): the adjoint of the forward map (col2im of dy·kernelᵀ); padding is cropped."""
+        raise NotImplementedError
+
+    def pad2d(self, x, padding, out=None):
+        """x zero-padded to [N, H + top + bottom, W + left + right, C]."""
+        raise NotImplementedError
+
+    def pad2d_backward(self, dy, padding, out=None):
+        """The adjoint of :meth:`pad2d`: dy with the padding cropped off."""
+        raise NotImplementedError
+
+    def maxpool2d(self, x, pool_size, strides, padding, scratch=None, out=None):
+        """Window maxima, y[n, i, j, c] = max_{a<ph, b<pw} x̃[n, i·sh + a, j·sw + b, c] (x̃: −∞-padded).
+
+        Returns (y, indices): which window entry won (the first on ties, as
+        PyTorch), for :meth:`maxpool2d_backward`. The numpy backend's indices are
+        int8 (int16 for windows over 127 entries) flat offsets a·pw + b, shaped like y.
+        """
+        raise NotImplementedError
+
+    def maxpool2d_backward(self, dy, indices, x_shape, pool_size, strides, padding, scratch=None, out=None):
+        """dL/dx: each dy entry added to the input its window's maximum came from."""
+        raise NotImplementedError
+
+    def avgpool2d(self, x, pool_size, strides, padding, scratch=None, out=None):
+        """Window means over the real inputs (padding is not counted)."""
+        raise NotImplementedError
+
+    def avgpool2d_backward(self, dy, x_shape, pool_size, strides, padding, scratch=None, out=None):
+        """dL/dx: each dy entry spread evenly over the real inputs of its window."""
+        raise NotImplementedError
+
+    def global_avgpool(self, x, out=None):
+        """Mean over the middle axis: x[N, S, C] → y[N, C] (S = all spatial positions)."""
+        raise NotImplementedError
+
+    def global_avgpool_backward(self, dy, spatial: int, out=None):
+        """dL/dx[N, S, C] = dy[N, C] / S, broadcast over S."""
+        raise NotImplementedError
+
+    def global_maxpool(self, x, out=None):
+        """Max over the middle axis of x[N, S, C]: returns (y[N, C], indices[N, C]) (first max on ties)."""
+        raise NotImplementedError
+
+    def global_maxpool_backward(self, dy, indices, spatial: int, out=None):
+        """dL/dx[N, S, C]: dy[n, c] at s = indices[n, c], zero elsewhere."""
+        raise NotImplementedError
+
+    def batchnorm_train(self, x, gamma, beta, moving_mean, moving_variance, momentum: float,
+                        epsilon: float, scratch=None, out=None):
+        """Batch normalization of x[M, C] with the batch's statistics, per channel.
+
+        μ, σ² = mean and biased variance over M; y = γ·(x − μ)/√(σ² + ε) + β
+        (γ None: 1, β None: 0). The moving statistics are updated in place,
+        moving ← momentum·moving + (1 − momentum)·batch (σ² uncorrected, as
+        Keras). Returns (y, saved).
+        """
+        raise NotImplementedError
+
+    def batchnorm_infer(self, x, gamma, beta, moving_mean, moving_variance, epsilon: float, out=None):
+        """y = γ·(x − moving_mean)/√(moving_variance + ε) + β for x[M, C]."""
+        raise NotImplementedError
+
+    def batchnorm_infer_backward(self, dy, x, gamma, moving_mean, moving_variance, epsilon: float,
+                                 gamma_out=None, beta_out=None, out=None):
+        """dL/dx = dy·γ/√(moving_variance + ε) of :meth:`batchnorm_infer`; fills dγ, dβ where given."""
+        raise NotImplementedError
+
+    def batchnorm_backward(self, dy, gamma, saved, gamma_out=None, beta_out=None, out=None):
+        """dL/dx of :meth:`batchnorm_train` (statistics differentiated too); fills dγ, dβ where given."""
+        raise NotImplementedError
+
+    def layernorm(self, x, gamma, beta, epsilon: float, scratch=None, out=None):
+        """Per-row normalization of x[M, D]: y = γ·(x − μ_row)/√(σ²_row + ε) + β. Returns (y, saved)."""
+        raise NotImplementedError
+
+    def layernorm_backward(self, dy, gamma, saved, gamma_out=None, beta_out=None, out=None):
+        """dL/dx of :meth:`layernorm`; fills dγ, dβ (sums over rows) where given."""
+        raise NotImplementedError

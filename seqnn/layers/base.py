@@ -159,17 +159,19 @@ class Layer:
                 reg.add_gradient(self.backend, self.params[key], self.grads[key])
 
     # ---------------------------------------------------------- workspace ---
-    def buffer(self, key: str, shape: Sequence[int]):
-        """A scratch array of ``shape`` reused across batches.
+    def buffer(self, key: str, shape: Sequence[int], dtype: str | None = None):
+        """A scratch array of ``shape`` (and ``dtype``, default the layer's) reused across batches.
 
         Buffers are sized for the largest batch seen and a smaller batch gets a
         view of the leading rows, so the last short batch of an epoch costs no
         allocation. A buffer's contents live until the next call with the key.
+        Backend ops that need working memory take this method as ``scratch``.
         """
         shape = tuple(int(d) for d in shape)
+        dtype = self.dtype if dtype is None else np.dtype(dtype).name
         buf = self._workspace.get(key)
-        if buf is None or buf.shape[1:] != shape[1:] or buf.shape[0] < shape[0]:
-            buf = self.backend.empty(shape, self.dtype)
+        if buf is None or buf.shape[1:] != shape[1:] or buf.shape[0] < shape[0] or buf.dtype != dtype:
+            buf = self.backend.empty(shape, dtype)
             self._workspace[key] = buf
         return buf if buf.shape[0] == shape[0] else buf[: shape[0]]
 

@@ -7,13 +7,17 @@ wherever they can, so a training step allocates almost nothing.
 from ..base import Backend
 from .activations import ActivationOps
 from .arrays import ArrayOps
+from .conv import ConvOps
 from .linalg import LinalgOps
 from .losses import LossOps
+from .normalization import NormalizationOps
 from .optimizers import OptimizerOps
+from .pooling import PoolingOps
 from .random import RandomOps
 
 
-class NumpyBackend(ArrayOps, LinalgOps, ActivationOps, LossOps, OptimizerOps, RandomOps, Backend):
+class NumpyBackend(ArrayOps, LinalgOps, ActivationOps, LossOps, OptimizerOps, RandomOps, ConvOps, PoolingOps,
+                   NormalizationOps, Backend):
     """Runs on any CPU through numpy's BLAS (OpenBLAS, Accelerate or MKL)."""
 
     name = "numpy"

@@ -1,0 +1,192 @@
+"""Pooling layers: max and average over windows, and over the whole image (global)."""
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Layer, register
+from .spatial_args import (as_2d, check_data_format, check_input_shape, keras_default_name, normalize_padding,
+                           normalize_tuple, spatial_geometry)
+
+
+class _Pooling(Layer):
+    """Shared code of the windowed pooling layers (1-D runs as 2-D with height 1).
+
+    ``strides`` defaults to ``pool_size`` (non-overlapping windows), as in
+    Keras. With padding="same" the padded entries never win a max and are not
+    counted in a mean.
+    """
+
+    rank = 2
+    kind = "max"
+
+    def default_name(self) -> str:
+        return keras_default_name(super().default_name())
+
+    def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
+                 data_format: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        self.pool_size = normalize_tuple(pool_size, self.rank, "pool_size", owner)
+        self.strides = self.pool_size if strides is None else normalize_tuple(strides, self.rank, "strides", owner)
+        self.padding = normalize_padding(padding, owner)
+        self.data_format = check_data_format(data_format, owner)
+
+    def _geometry(self, input_shape):
+        return spatial_geometry(type(self).__name__, input_shape[1:-1], self.pool_size, self.strides,
+                                (1,) * self.rank, self.padding, what="pool_size")
+
+    def compute_output_shape(self, input_shape):
+        check_input_shape(input_shape, self.rank, type(self).__name__)
+        _, out = self._geometry(input_shape)
+        return (input_shape[0], *out, input_shape[-1])
+
+    def build(self, input_shape):
+        self._padding2d = as_2d(self.rank, self._geometry(input_shape)[0], (0, 0))
+        self._pool2d = as_2d(self.rank, self.pool_size, 1)
+        self._strides2d = as_2d(self.rank, self.strides, 1)
+
+    def _as_2d(self, a, n):
+        return a.reshape(n, 1, *a.shape[1:]) if self.rank == 1 else a
+
+    def forward(self, x, training=False):
+        b = self.backend
+        n = x.shape[0]
+        self._x_shape = x.shape
+        x2 = self._as_2d(x, n)
+        self._x2_shape = x2.shape
+        y = self.buffer("y", (n, *self.output_shape[1:]))
+        args = (self._pool2d, self._strides2d, self._padding2d)
+        if self.kind == "max":
+            _, self._indices = b.maxpool2d(x2, *args, scratch=self.buffer, out=self._as_2d(y, n))
+        else:
+            b.avgpool2d(x2, *args, scratch=self.buffer, out=self._as_2d(y, n))
+        return y
+
+    def backward(self, dy, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        b = self.backend
+        n = dy.shape[0]
+        dx = self.buffer("dx", self._x_shape)
+        args = (self._x2_shape, self._pool2d, self._strides2d, self._padding2d)
+        if self.kind == "max":
+            b.maxpool2d_backward(self._as_2d(dy, n), self._indices, *args, scratch=self.buffer,
+                                 out=self._as_2d(dx, n))
+        else:
+            b.avgpool2d_backward(self._as_2d(dy, n), *args, scratch=self.buffer, out=self._as_2d(dx, n))
+        return dx
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
+                "padding": self.padding, "data_format": self.data_format}
+
+
+@register("MaxPool2D")
+class MaxPooling2D(_Pooling):
+    """Maximum over (ph, pw) windows of (batch, height, width, channels) inputs.
+
+    Example: ``MaxPooling2D(2)`` halves height and width (a trailing odd row or column is dropped).
+    Backward sends each gradient to the input that won its window (the first on ties).
+    """
+
+    rank, kind = 2, "max"
+
+
+@register("AvgPool2D")
+class AveragePooling2D(_Pooling):
+    """Mean over (ph, pw) windows of (batch, height, width, channels) inputs."""
+
+    rank, kind = 2, "avg"
+
+
+@register("MaxPool1D")
+class MaxPooling1D(_Pooling):
+    """Maximum over windows of ``pool_size`` steps of (batch, steps, channels) inputs."""
+
+    rank, kind = 1, "max"
+
+
+@register("AvgPool1D")
+class AveragePooling1D(_Pooling):
+    """Mean over windows of ``pool_size`` steps of (batch, steps, channels) inputs."""
+
+    rank, kind = 1, "avg"
+
+
+class _GlobalPooling(Layer):
+    """Max or mean over every spatial position: (batch, *spatial, channels) → (batch, channels)."""
+
+    rank = 2
+    kind = "max"
+
+    def default_name(self) -> str:
+        return keras_default_name(super().default_name())
+
+    def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = check_data_format(data_format, type(self).__name__)
+        self.keepdims = bool(keepdims)
+
+    def compute_output_shape(self, input_shape):
+        check_input_shape(input_shape, self.rank, type(self).__name__)
+        if self.keepdims:
+            return (input_shape[0], *(1,) * self.rank, input_shape[-1])
+        return (input_shape[0], input_shape[-1])
+
+    def forward(self, x, training=False):
+        b = self.backend
+        n, c = x.shape[0], x.shape[-1]
+        self._x_shape = x.shape
+        x3 = x.reshape(n, -1, c)
+        y = self.buffer("y", (n, c))
+        if self.kind == "max":
+            _, self._indices = b.global_maxpool(x3, out=y)
+        else:
+            b.global_avgpool(x3, out=y)
+        return y.reshape(n, *self.output_shape[1:])
+
+    def backward(self, dy, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        b = self.backend
+        n, c = dy.shape[0], dy.shape[-1]
+        spatial = 1
+        for d in self._x_shape[1:-1]:
+            spatial *= d
+        dx = self.buffer("dx", (n, spatial, c))
+        if self.kind == "max":
+            b.global_maxpool_backward(dy.reshape(n, c), self._indices, spatial, out=dx)
+        else:
+            b.global_avgpool_backward(dy.reshape(n, c), spatial, out=dx)
+        return dx.reshape(self._x_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+
+
+@register("GlobalMaxPool2D")
+class GlobalMaxPooling2D(_GlobalPooling):
+    """Maximum over height and width: (batch, h, w, c) → (batch, c) (``keepdims``: (batch, 1, 1, c))."""
+
+    rank, kind = 2, "max"
+
+
+@register("GlobalAvgPool2D")
+class GlobalAveragePooling2D(_GlobalPooling):
+    """Mean over height and width: (batch, h, w, c) → (batch, c) (``keepdims``: (batch, 1, 1, c))."""
+
+    rank, kind = 2, "avg"
+
+
+@register("GlobalMaxPool1D")
+class GlobalMaxPooling1D(_GlobalPooling):
+    """Maximum over steps: (batch, steps, c) → (batch, c)."""
+
+    rank, kind = 1, "max"
+
+
+@register("GlobalAvgPool1D")
+class GlobalAveragePooling1D(_GlobalPooling):
+    """Mean over steps: (batch, steps, c) → (batch, c)."""
+
+    rank, kind = 1, "avg"

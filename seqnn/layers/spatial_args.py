@@ -1,0 +1,94 @@
+"""Argument checks and shape arithmetic shared by the convolution, pooling and padding layers.
+
+Every spatial layer works on channels-last inputs (batch, *spatial, channels)
+and hands the backend 2-D geometry; a 1-D layer is the 2-D one with a height
+of 1 (so its strides, dilation and padding get a leading 1 / (0, 0)).
+Padding follows Keras: "valid" adds nothing; "same" gives ceil(size/stride)
+outputs with the total padding max((out − 1)·stride + extent − size, 0) split
+as total//2 before and the rest after (TensorFlow's rule); "causal" (Conv1D)
+puts extent − 1 before, nothing after. extent = dilation·(kernel − 1) + 1.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+
+def normalize_tuple(value: Any, rank: int, name: str, owner: str, minimum: int = 1) -> tuple:
+    """An int or a sequence of ``rank`` ints (each >= minimum) as a tuple."""
+    if isinstance(value, bool):
+        raise TypeError(f"{owner} {name} must be an int or a tuple of {rank} ints, got {value!r}")
+    if isinstance(value, int):
+        values = (value,) * rank
+    else:
+        try:
+            values = tuple(value)
+        except TypeError:
+            raise TypeError(f"{owner} {name} must be an int or a tuple of {rank} ints, got {value!r}") from None
+    if (len(values) != rank
+            or any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in values)):
+        raise ValueError(f"{owner} {name} must be an int or a tuple of {rank} ints >= {minimum}, got {value!r}")
+    return values
+
+
+def normalize_padding(value: Any, owner: str, allowed: Sequence[str] = ("valid", "same")) -> str:
+    mode = value.lower() if isinstance(value, str) else value
+    if mode not in allowed:
+        raise ValueError(f"{owner} padding must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
+    return mode
+
+
+def check_data_format(value: Any, owner: str) -> str:
+    """Only channels-last layouts exist in seqnn (Keras's default)."""
+    if value not in (None, "channels_last"):
+        raise ValueError(f"{owner} data_format must be 'channels_last' (or None), got {value!r}; "
+                         "seqnn images are (batch, height, width, channels)")
+    return "channels_last"
+
+
+def check_input_shape(input_shape: tuple, rank: int, owner: str) -> None:
+    """Inputs of rank ``rank`` + 2 with known spatial sizes and channels."""
+    names = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)"}[rank]
+    if len(input_shape) != rank + 2:
+        raise ValueError(f"{owner} expects inputs of rank {rank + 2} {names}, got shape {tuple(input_shape)}")
+    if any(d is None or d < 1 for d in input_shape[1:]):
+        raise ValueError(f"{owner} needs known, positive sizes {names}, got shape {tuple(input_shape)}")
+
+
+def axis_padding(size: int, kernel: int, stride: int, dilation: int, mode: str) -> tuple[int, int]:
+    """(before, after) padding of one axis for "valid", "same" or "causal"."""
+    extent = dilation * (kernel - 1) + 1
+    if mode == "valid":
+        return (0, 0)
+    if mode == "causal":
+        return (extent - 1, 0)
+    out = -(-size // stride)
+    total = max((out - 1) * stride + extent - size, 0)
+    return (total // 2, total - total // 2)
+
+
+def spatial_geometry(owner: str, sizes: Sequence[int], kernel: Sequence[int], strides: Sequence[int],
+                     dilation: Sequence[int], mode: str, what: str = "kernel_size"):
+    """Padding pairs and output sizes per axis; a window that does not fit raises ValueError."""
+    padding, out = [], []
+    for size, k, s, d in zip(sizes, kernel, strides, dilation):
+        before, after = axis_padding(size, k, s, d, mode)
+        extent = d * (k - 1) + 1
+        if size + before + after < extent:
+            dilated = f" (dilated to {tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))})" \
+                if any(d > 1 for d in dilation) else ""
+            raise ValueError(f"{owner} {what} {tuple(kernel)}{dilated} is larger than the input "
+                             f"{tuple(sizes)} with padding={mode!r}; use padding='same' or a smaller {what}")
+        padding.append((before, after))
+        out.append((size + before + after - extent) // s + 1)
+    return tuple(padding), tuple(out)
+
+
+def as_2d(rank: int, values: tuple, fill):
+    """A 1-D layer's per-axis values with the height axis's ``fill`` in front."""
+    return (fill, *values) if rank == 1 else tuple(values)
+
+
+def keras_default_name(snake: str) -> str:
+    """Keras's spelling of a class-derived name: "conv2_d" → "conv2d", "max_pooling1_d" → "max_pooling1d"."""
+    return re.sub(r"(\d)_d$", r"\1d", snake)
