@@ -199,9 +199,15 @@ def write_fake_mnist(directory, n_train=6, n_test=4, compress=("x_train", "y_tra
 
 @pytest.fixture
 def no_default_locations(tmp_path, monkeypatch):
-    """Neither $SEQNN_DATA_DIR nor a real cache under ~ may leak into these tests."""
+    """Neither $SEQNN_DATA_DIR nor a real cache under ~ may leak into these tests, nor any download.
+
+    The fake files have no published SHA-256, so the known hashes are cleared
+    (hash checking itself is tested in test_datasets_download.py).
+    """
     monkeypatch.delenv("SEQNN_DATA_DIR", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SEQNN_DATASETS_MIRROR", (tmp_path / "no-mirror").as_uri())
+    monkeypatch.setattr(mnist, "SHA256", {})
 
 
 @pytest.mark.parametrize("compress", [("x_train", "y_train", "x_test", "y_test"), (), ("x_train", "y_test")])

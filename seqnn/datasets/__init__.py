@@ -1,8 +1,19 @@
-"""Datasets with Keras's ``load_data()`` shape: ((x_train, y_train), (x_test, y_test)).
+"""Datasets and data loading.
 
-``digits`` ships inside the package (8×8 images, loads offline); ``mnist`` is
-read from files on disk.
+* ``digits`` (embedded, offline), ``mnist`` and ``fashion_mnist`` (files on
+  disk or downloaded and SHA-256-verified): ``load_data()`` returns Keras's
+  ``((x_train, y_train), (x_test, y_test))``.
+* :func:`load_csv` (numeric CSV with a header), :func:`load_npz`,
+  :func:`train_test_split` (with ``stratify=``).
+* :class:`BatchLoader`: batches from arrays, ``np.memmap`` or ``.npy`` files
+  for data larger than memory; pass it to ``fit`` / ``evaluate`` / ``predict``.
 """
-from . import digits, mnist
+from . import digits, fashion_mnist, mnist
+from .idx_dataset import DatasetNotFoundError
+from .loader import BatchLoader, open_npy
+from .npz import load_npz
+from .split import train_test_split
+from .tabular import load_csv
 
-__all__ = ["digits", "mnist"]
+__all__ = ["BatchLoader", "DatasetNotFoundError", "digits", "fashion_mnist", "load_csv", "load_npz", "mnist",
+           "open_npy", "train_test_split"]

@@ -1,0 +1,155 @@
+"""Training data for ``seqnn-train --data``: a named dataset, a CSV file or an NPZ file.
+
+Named datasets come with their test split and pixel range. Files get a test
+split of ``--test-split`` (stratified for classification), the task is
+inferred from the targets (whole numbers 0..99 are class labels, anything
+else is regression) unless ``--task`` says otherwise, and the statistics the
+presets need to take raw values (pixel range, feature and target mean/std)
+are computed on the training part only.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import datasets
+from .errors import UsageError
+from .presets import ModelSpec
+
+# name → (loader, pixel scale, what to print, default epochs, default batch size, class names)
+NAMED = {
+    "digits": (lambda d: datasets.digits.load_data(), 1 / 16, "embedded", 30, 32, None),
+    "mnist": (datasets.mnist.load_data, 1 / 255, "IDX files", 10, 128, None),
+    "fashion_mnist": (datasets.fashion_mnist.load_data, 1 / 255, "IDX files", 10, 128,
+                      datasets.fashion_mnist.CLASS_NAMES),
+}
+ALIASES = {"fashion-mnist": "fashion_mnist", "fashion": "fashion_mnist"}
+FILE_DEFAULTS = {"epochs": 20, "batch_size": 32}
+MAX_CLASSES = 100
+MAX_STANDARDIZED_FEATURES = 1024  # the standardising layer is a diagonal Dense: features² weights
+
+
+@dataclass
+class TrainingData:
+    name: str
+    source: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    task: str
+    spec: ModelSpec
+    defaults: dict = field(default_factory=dict)
+    class_names: list | None = None
+
+    def summary(self) -> str:
+        shape = tuple(self.x_train.shape[1:])
+        what = (f"{self.spec.num_outputs} classes" if self.task == "classification"
+                else f"regression, {self.spec.num_outputs} target(s)")
+        return (f"{self.name} ({self.source}): {len(self.x_train)} training and {len(self.x_test)} test samples "
+                f"of shape {shape}, {what}")
+
+
+def dataset_name(text: str) -> str | None:
+    """The canonical name of a named dataset, or None if ``text`` is not one."""
+    key = text.lower()
+    key = ALIASES.get(key, key)
+    return key if key in NAMED else None
+
+
+def load_named(name: str, data_dir: str | None):
+    """``((x_train, y_train), (x_test, y_test))`` of a named dataset (``data_dir`` for the file-based ones)."""
+    return NAMED[name][0](data_dir)
+
+
+def load(data: str, data_dir: str | None = None, target: str | None = None, task: str = "auto",
+         test_split: float = 0.2, limit: int | None = None, seed: int | None = 0) -> TrainingData:
+    """Load ``--data`` for training (see the module docstring)."""
+    name = dataset_name(data)
+    if name is not None:
+        _, scale, source, epochs, batch, class_names = NAMED[name]
+        (x, y), (xt, yt) = load_named(name, data_dir)
+        if limit:
+            x, y = x[:limit], y[:limit]
+        spec = ModelSpec(tuple(x.shape[1:]), "classification", 10, scale=scale)
+        return TrainingData(name, source, x, y, xt, yt, "classification", spec,
+                            {"epochs": epochs, "batch_size": batch}, class_names)
+    ext = os.path.splitext(data)[1].lower()
+    if ext not in (".csv", ".npz"):
+        if os.path.exists(data):
+            raise UsageError(f"--data: {data!r} is not a .csv or .npz file (other file types are not supported "
+                             "for training)")
+        raise UsageError(f"--data: unknown dataset {data!r}; named datasets are {', '.join(NAMED)}, or give "
+                         "a .csv (with --target) or .npz file")
+    if not os.path.isfile(data):
+        raise UsageError(f"--data: no such file: {data}")
+    if ext == ".csv":
+        if not target:
+            raise UsageError("--target: name the CSV column that holds the targets (e.g. --target label)")
+        x, y = datasets.load_csv(data, target=_column(target))
+        split = None
+    else:
+        if target:
+            raise UsageError("--target applies to CSV files; an .npz file names its arrays x and y")
+        loaded = datasets.load_npz(data)
+        split = loaded if isinstance(loaded[0], tuple) else None
+        x, y = (None, None) if split else loaded
+    task = _task(y if split is None else split[0][1], task)
+    if split is None:
+        if not 0.0 < test_split < 1.0:
+            raise UsageError(f"--test-split must be a fraction in (0, 1), got {test_split}")
+        stratify = y if task == "classification" and _stratifiable(y) else None
+        x, xt, y, yt = datasets.train_test_split(x, y, test_size=test_split, stratify=stratify, seed=seed)
+        source = f"file, {round(test_split * 100)} % held out for testing"
+    else:
+        (x, y), (xt, yt) = split
+        source = "file with its own test split"
+    if limit:
+        x, y = x[:limit], y[:limit]
+    spec = _file_spec(x, y, yt, task)
+    return TrainingData(os.path.basename(data), source, x, y, xt, yt, task, spec, dict(FILE_DEFAULTS))
+
+
+def _column(target: str):
+    """A --target value: a column name, or an index when it is an integer."""
+    try:
+        return int(target)
+    except ValueError:
+        return target
+
+
+def _task(y: np.ndarray, requested: str) -> str:
+    is_labels = (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)) and y.dtype.kind in "iuf" and len(y) > 0 \
+        and bool(np.all(y == np.round(y))) and y.min() >= 0 and y.max() < MAX_CLASSES
+    if requested == "auto":
+        return "classification" if is_labels and y.dtype.kind in "iu" else "regression"
+    if requested == "classification" and not is_labels:
+        raise UsageError(f"--task classification: targets must be whole numbers 0..{MAX_CLASSES - 1} "
+                         f"(class labels), got values from {y.min()} to {y.max()}")
+    return requested
+
+
+def _stratifiable(y: np.ndarray) -> bool:
+    return bool(np.unique(y, return_counts=True)[1].min() >= 2)
+
+
+def _file_spec(x: np.ndarray, y: np.ndarray, yt: np.ndarray, task: str) -> ModelSpec:
+    if x.dtype.kind not in "biuf":
+        raise UsageError(f"--data: the inputs must be numeric, got dtype {x.dtype}")
+    shape = tuple(x.shape[1:])
+    scale, stats = None, None
+    if x.dtype == np.uint8:
+        scale = 1 / 255
+    elif len(shape) == 1 and shape[0] <= MAX_STANDARDIZED_FEATURES:
+        xf = np.asarray(x, np.float64)
+        std = xf.std(axis=0)
+        stats = (xf.mean(axis=0), np.where(std > 0, std, 1.0))
+    if task == "classification":
+        classes = int(max(np.max(y), np.max(yt))) + 1
+        return ModelSpec(shape, task, max(classes, 2), scale=scale, feature_stats=stats)
+    yf = np.asarray(y, np.float64).reshape(len(y), -1)
+    std = yf.std(axis=0)
+    return ModelSpec(shape, task, yf.shape[1], scale=scale, feature_stats=stats,
+                     target_stats=(yf.mean(axis=0), np.where(std > 0, std, 1.0)))

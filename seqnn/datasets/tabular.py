@@ -1,0 +1,160 @@
+"""Numeric CSV files with a header row, read strictly.
+
+(Named ``tabular`` so that it does not shadow the standard library's ``csv``.)
+Every selected cell must be a finite number; an empty, non-numeric, NaN or
+infinite value is an error that names the file, the line and the column, so
+a bad row is never silently dropped or turned into NaN. Columns that are not
+selected are not parsed, so a text column (an id, a name) can stay in the file
+when ``features`` leaves it out.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import os
+from typing import Sequence, Union
+
+import numpy as np
+
+Column = Union[str, int]
+
+
+def load_csv(path: str | os.PathLike, target: Column | Sequence[Column] | None = None,
+             features: Sequence[Column] | None = None, dtype: str | np.dtype = "float32",
+             target_dtype: str | np.dtype | None = None, delimiter: str = ","):
+    """Read a numeric CSV file: ``x`` alone, or ``(x, y)`` when ``target`` is given.
+
+    Args:
+        path: a text file whose first row names the columns.
+        target: the column(s) that hold the targets, by name or 0-based index
+            (negative counts from the end). One column gives ``y`` of shape
+            (n,), a list of columns (n, k).
+        features: the columns of ``x``, by name or index, in that order;
+            default every column except the target columns.
+        dtype: dtype of ``x``.
+        target_dtype: dtype of ``y``; by default int64 when every target is a
+            whole number (class labels), else ``dtype``.
+        delimiter: the one-character field separator.
+
+    Returns:
+        ``x`` of shape (n, len(features)), or ``(x, y)``.
+
+    Raises:
+        ValueError: no header, an unknown or repeated column, a row with the
+            wrong number of fields, or a cell that is empty or not a finite
+            number (naming the line and the column).
+
+    Example::
+
+        x, y = load_csv("houses.csv", target="price")
+        x, y = load_csv("iris.csv", target=-1, features=["sepal_length", "petal_length"])
+    """
+    path = os.fspath(path)
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(f"delimiter must be one character, got {delimiter!r}")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, delimiter=delimiter)
+            header = _read_header(reader, path)
+            target_idx = _resolve(target, header, path, "target") if target is not None else []
+            if features is None:
+                feature_idx = [i for i in range(len(header)) if i not in target_idx]
+            else:
+                if isinstance(features, (str, int)):
+                    raise TypeError(f"features must be a list of column names or indices, got {features!r}")
+                feature_idx = _resolve(features, header, path, "features")
+            if not feature_idx:
+                raise ValueError(f"{path}: no feature columns left (the file has columns {header})")
+            overlap = sorted(set(feature_idx) & set(target_idx))
+            if overlap:
+                raise ValueError(f"{path}: column(s) {[header[i] for i in overlap]} are both features and target")
+            x_rows, y_rows = _read_rows(reader, header, feature_idx, target_idx, path)
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
+    except csv.Error as e:
+        raise ValueError(f"{path}: malformed CSV ({e})") from None
+    if not x_rows:
+        raise ValueError(f"{path}: no data rows after the header")
+    x = np.array(x_rows, dtype=dtype)
+    if target is None:
+        return x
+    y = np.array(y_rows, dtype=np.float64)
+    if target_dtype is None:
+        target_dtype = np.int64 if np.all(y == np.round(y)) and np.all(np.abs(y) < 2**53) else dtype
+    y = y.astype(target_dtype)
+    single = isinstance(target, (str, int, np.integer))
+    return x, (y[:, 0] if single else y)
+
+
+def _read_header(reader, path: str) -> list[str]:
+    for row in reader:
+        if _blank(row):
+            continue
+        header = [name.strip() for name in row]
+        empty = [i for i, name in enumerate(header) if not name]
+        if empty:
+            raise ValueError(f"{path}, line {reader.line_num}: the header has an empty column name "
+                             f"(column {empty[0]}); the first row must name every column")
+        seen: set[str] = set()
+        repeated = [n for n in header if n in seen or seen.add(n)]
+        if repeated:
+            raise ValueError(f"{path}, line {reader.line_num}: column name {repeated[0]!r} appears twice in the header")
+        return header
+    raise ValueError(f"{path}: empty file; expected a header row naming the columns")
+
+
+def _resolve(columns, header: list[str], path: str, what: str) -> list[int]:
+    """Column names or indices → indices, with errors that list the columns the file has."""
+    single = isinstance(columns, (str, int, np.integer)) and not isinstance(columns, bool)
+    items = [columns] if single else list(columns)
+    out = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (str, int, np.integer)):
+            raise TypeError(f"{what}: expected column names or indices, got {item!r}")
+        if isinstance(item, str):
+            if item not in header:
+                raise ValueError(f"{what}: no column {item!r} in {path}; its columns are {header}")
+            index = header.index(item)
+        else:
+            index = int(item) + (len(header) if item < 0 else 0)
+            if not 0 <= index < len(header):
+                raise ValueError(f"{what}: column index {int(item)} is out of range for {path}, "
+                                 f"which has {len(header)} columns")
+        if index in out:
+            raise ValueError(f"{what}: column {header[index]!r} is listed twice")
+        out.append(index)
+    if not out:
+        raise ValueError(f"{what}: no columns given")
+    return out
+
+
+def _read_rows(reader, header, feature_idx, target_idx, path):
+    x_rows, y_rows = [], []
+    for row in reader:
+        if _blank(row):
+            continue
+        if len(row) != len(header):
+            raise ValueError(f"{path}, line {reader.line_num}: expected {len(header)} fields (as in the header), "
+                             f"got {len(row)}")
+        x_rows.append([_number(row, i, header, reader.line_num, path) for i in feature_idx])
+        if target_idx:
+            y_rows.append([_number(row, i, header, reader.line_num, path) for i in target_idx])
+    return x_rows, y_rows
+
+
+def _number(row, i, header, line, path) -> float:
+    text = row[i].strip()
+    if not text:
+        raise ValueError(f"{path}, line {line}, column {header[i]!r}: missing value")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{path}, line {line}, column {header[i]!r}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{path}, line {line}, column {header[i]!r}: {text!r} is not a finite number")
+    return value
+
+
+def _blank(row) -> bool:
+    """An empty line (``,,,`` is a row of missing values, not a blank line)."""
+    return len(row) <= 1 and not "".join(row).strip()

@@ -1,0 +1,248 @@
+"""seqnn-train, run as the installed console script in a subprocess (digits and small files: fast)."""
+import csv
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import seqnn as sn
+
+SCRIPTS = {"seqnn-train": "seqnn.cli.train", "seqnn-predict": "seqnn.cli.predict"}
+
+
+def command(name):
+    """The installed console script (beside this Python, else on PATH); ``python -m`` only as a fallback."""
+    here = os.path.dirname(sys.executable)
+    found = shutil.which(name, path=here + os.pathsep + os.environ.get("PATH", ""))
+    return [found] if found else [sys.executable, "-m", SCRIPTS[name]]
+
+
+def cli_env(home, **extra):
+    """A private home (empty dataset cache), no data directory, and a mirror that refuses at once: no network.
+
+    BLAS runs single-threaded: these tests check behaviour, and multi-threaded OpenBLAS on tiny
+    matrices slows down a hundredfold when another process keeps the cores busy.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("SEQNN_DATA_DIR", "SEQNN_DATASETS_MIRROR", "SEQNN_DEBUG")}
+    env.update(HOME=str(home), SEQNN_DATASETS_MIRROR="http://127.0.0.1:1/", OPENBLAS_NUM_THREADS="1",
+               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", **extra)
+    return env
+
+
+def run(name, *args, cwd, env=None, timeout=120):
+    return subprocess.run(command(name) + [str(a) for a in args], cwd=cwd, env=env or cli_env(cwd),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def assert_usage_error(proc, *fragments):
+    """Exit status 2, exactly one line on stderr, no traceback, and the line says what is wrong."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:])
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def test_console_scripts_are_installed():
+    if not shutil.which("seqnn-train", path=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]):
+        pytest.skip("seqnn is not installed with its console scripts (pip install -e .)")
+
+
+def test_no_arguments_trains_the_mlp_on_digits_and_saves(tmp_path):
+    proc = run("seqnn-train", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "digits" in out and "preset mlp" in out and "30 epochs" in out and "saved:    model.safetensors" in out
+    accuracy = float(out.split("test accuracy: ")[1].split()[0])
+    assert accuracy >= 0.95
+    model = sn.load_model(tmp_path / "model.safetensors")
+    assert model.input_shape == (None, 8, 8) and model.name == "mlp"
+    _, (xt, yt) = sn.datasets.digits.load_data()
+    assert model.evaluate(xt, yt, verbose=0, return_dict=True)["accuracy"] == pytest.approx(accuracy, abs=1e-4)
+
+
+def test_help_lists_every_flag(tmp_path):
+    proc = run("seqnn-train", "--help", cwd=tmp_path)
+    assert proc.returncode == 0
+    for flag in ("--model", "--data", "--data-dir", "--target", "--epochs", "--batch-size", "--optimizer", "--lr",
+                 "--validation-split", "--seed", "--backend", "--out", "--checkpoint-dir", "--csv-log",
+                 "--early-stopping", "--resume", "--verbose", "build_model()", "examples:"):
+        assert flag in proc.stdout, flag
+
+
+USER_MISTAKES = [
+    (["--model", "resnet"], ["unknown preset 'resnet'", "mlp, cnn"]),
+    (["--data", "imagenet"], ["unknown dataset 'imagenet'", "digits, mnist, fashion_mnist"]),
+    (["--data", "absent.csv", "--target", "y"], ["no such file: absent.csv"]),
+    (["--model", "absent.py"], ["no such file: absent.py"]),
+    (["--epochs", "0"], ["--epochs", "positive integer"]),
+    (["--optimizer", "adamm"], ["unknown optimizer 'adamm'", "adam"]),
+    (["--backend", "tpu"], ["tpu"]),
+    (["--out", "model.h5"], ["--out must end in .safetensors"]),
+    (["--validation-split", "1.5"], ["--validation-split must be in [0, 1)"]),
+    (["--no-such-flag"], ["unrecognized arguments: --no-such-flag"]),
+    (["--data", "mnist"], ["mnist: files not found", "train-images-idx3-ubyte.gz", ".cache"]),
+    (["--data", "fashion_mnist"], ["fashion_mnist: files not found"]),
+]
+
+
+@pytest.mark.parametrize("args, fragments", USER_MISTAKES[:1] + USER_MISTAKES[-2:-1])
+def test_user_mistakes_exit_2_with_one_line(tmp_path, args, fragments):
+    assert_usage_error(run("seqnn-train", *args, cwd=tmp_path), *fragments)
+
+
+@pytest.mark.parametrize("args, fragments", USER_MISTAKES)
+def test_user_mistakes_in_process(tmp_path, monkeypatch, capsys, args, fragments):
+    """The same checks without starting a process per case (the two above prove the installed script)."""
+    from seqnn.cli import train
+    for key, value in cli_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("SEQNN_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    try:
+        status = train.main(args)
+    except SystemExit as e:  # argparse's own exits
+        status = e.code
+    captured = capsys.readouterr()
+    assert status == 2
+    assert_usage_error(subprocess.CompletedProcess(args, status, captured.out, captured.err), *fragments)
+
+
+def test_cnn_preset_needs_convolution(tmp_path):
+    if hasattr(sn.layers, "Conv2D") and hasattr(sn.layers, "MaxPooling2D"):
+        proc = run("seqnn-train", "--model", "cnn", "--epochs", "1", "--limit", "64", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert "Conv2D" in proc.stdout
+    else:
+        assert_usage_error(run("seqnn-train", "--model", "cnn", cwd=tmp_path), "convolution is not available")
+
+
+def write_table(path, n=300, regression=True, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)) * [1, 10, 100] + [0, 50, -200]
+    z = (x - [0, 50, -200]) / [1, 10, 100]
+    y = 3 * z[:, 0] - 2 * z[:, 1] + z[:, 2] + 1000 if regression else (z[:, 0] + z[:, 1] > 0).astype(int)
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["f1", "f2", "f3", "target"])
+        writer.writerows([[*row, t] for row, t in zip(x.round(4), np.round(y, 4))])
+
+
+def test_csv_regression_trains_in_the_targets_units(tmp_path):
+    write_table(tmp_path / "table.csv")
+    proc = run("seqnn-train", "--data", "table.csv", "--target", "target", "--epochs", "40", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "regression, 1 target(s)" in proc.stdout and "standardize" not in proc.stdout.split("model:")[0]
+    mae = float(proc.stdout.split("mae ")[-1].split()[0].rstrip(",)"))
+    assert mae < 0.5  # targets spread ±4 around 1000: the model learned the relation, in the original units
+    model = sn.load_model(tmp_path / "model.safetensors")
+    assert not model.layers[0].trainable  # the frozen standardising layer travels with the model
+
+
+def test_csv_classification_and_target_by_index(tmp_path):
+    write_table(tmp_path / "labels.csv", regression=False)
+    proc = run("seqnn-train", "--data", "labels.csv", "--target", "3", "--epochs", "20", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 classes" in proc.stdout and float(proc.stdout.split("test accuracy: ")[1].split()[0]) > 0.9
+
+
+def test_csv_without_target_and_bad_cell(tmp_path):
+    write_table(tmp_path / "t.csv")
+    assert_usage_error(run("seqnn-train", "--data", "t.csv", cwd=tmp_path), "--target")
+    (tmp_path / "bad.csv").write_text("a,y\n1,0\n2,x\n")
+    assert_usage_error(run("seqnn-train", "--data", "bad.csv", "--target", "y", cwd=tmp_path),
+                       "line 3, column 'y'", "not a number")
+
+
+def test_npz_with_its_own_split_and_uint8_images(tmp_path):
+    (x, y), (xt, yt) = sn.datasets.digits.load_data()
+    np.savez(tmp_path / "d.npz", x_train=(x * 15).astype(np.uint8), y_train=y, x_test=(xt * 15).astype(np.uint8),
+             y_test=yt)
+    proc = run("seqnn-train", "--data", "d.npz", "--epochs", "15", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Rescaling(1/255)" in proc.stdout and "own test split" in proc.stdout
+    assert float(proc.stdout.split("test accuracy: ")[1].split()[0]) > 0.9
+
+
+def test_json_config_and_python_build_model(tmp_path):
+    config = sn.Sequential([sn.layers.Input((8, 8)), sn.layers.Flatten(), sn.layers.Rescaling(1 / 16),
+                            sn.layers.Dense(32, activation="relu"), sn.layers.Dense(10, activation="softmax")])
+    (tmp_path / "m.json").write_text(config.to_json())
+    proc = run("seqnn-train", "--model", "m.json", "--epochs", "3", "--lr", "0.01", "--optimizer", "rmsprop",
+               cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "config m.json" in proc.stdout and "RMSprop (learning rate 0.01)" in proc.stdout
+    (tmp_path / "m.py").write_text(
+        "import seqnn as sn\n"
+        "def build_model(input_shape, num_classes):\n"
+        "    return (sn.Sequential([sn.layers.Input(input_shape), sn.layers.Flatten(),\n"
+        "                           sn.layers.Dense(num_classes, activation='softmax')])\n"
+        "            .compile(optimizer=sn.optimizers.SGD(0.1), loss='sparse_categorical_crossentropy',\n"
+        "                     metrics=['accuracy']))\n")
+    proc = run("seqnn-train", "--model", "m.py", "--epochs", "2", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "build_model() in m.py (compiled there)" in proc.stdout and "SGD" in proc.stdout
+    assert_usage_error(run("seqnn-train", "--model", "m.py", "--lr", "0.1", cwd=tmp_path), "compiled model")
+    (tmp_path / "none.py").write_text("x = 1\n")
+    assert_usage_error(run("seqnn-train", "--model", "none.py", cwd=tmp_path), "does not define", "build_model()")
+    (tmp_path / "bad.json").write_text("{not json")
+    assert_usage_error(run("seqnn-train", "--model", "bad.json", cwd=tmp_path), "not valid JSON")
+
+
+def test_callback_flags_write_their_files(tmp_path):
+    proc = run("seqnn-train", "--epochs", "40", "--validation-split", "0.2", "--early-stopping", "2",
+               "--checkpoint-dir", "ckpt", "--csv-log", "log.csv", "--verbose", "--out", "out/m.safetensors",
+               cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Epoch 1/40" in proc.stdout and "Total params" in proc.stdout  # --verbose: summary and epoch lines
+    assert sorted(os.listdir(tmp_path / "ckpt")) == ["best.safetensors", "last.safetensors"]
+    rows = list(csv.DictReader(open(tmp_path / "log.csv")))
+    assert rows and "val_loss" in rows[0] and [int(r["epoch"]) for r in rows] == list(range(len(rows)))
+    if len(rows) < 40:
+        assert "stopped early" in proc.stdout
+    assert (tmp_path / "out" / "m.safetensors").exists()
+
+
+def test_interrupted_run_resumes_with_the_same_command(tmp_path):
+    args = ["--epochs", "150", "--limit", "64", "--batch-size", "32", "--resume", "--csv-log", "log.csv"]
+    proc = subprocess.Popen(command("seqnn-train") + args, cwd=tmp_path, env=cli_env(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    backup = tmp_path / "model.backup" / "backup.safetensors"
+    deadline = time.time() + 60
+    while not backup.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    if proc.poll() is not None:
+        pytest.skip("training finished before it could be interrupted")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted; run the same command again" in err and "Traceback" not in err
+    done_before = len(list(csv.DictReader(open(tmp_path / "log.csv"))))
+    assert done_before < 150
+    again = run("seqnn-train", *args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "resuming: from the backup" in again.stdout
+    rows = list(csv.DictReader(open(tmp_path / "log.csv")))
+    assert [int(r["epoch"]) for r in rows] == list(range(150))  # each epoch exactly once, across both runs
+    assert not backup.exists()
+
+
+def test_data_dir_flag_reads_idx_files(tmp_path):
+    """mnist from --data-dir, with fake files whose hashes cannot match: a clear hash error, exit 2."""
+    import gzip
+    import struct
+    d = tmp_path / "fake"
+    d.mkdir()
+    for stem in sn.datasets.mnist.FILES.values():
+        shape = (4, 28, 28) if "images" in stem else (4,)
+        raw = bytes([0, 0, 8, len(shape)]) + struct.pack(f">{len(shape)}I", *shape) + bytes(int(np.prod(shape)))
+        (d / f"{stem}.gz").write_bytes(gzip.compress(raw))
+    line = assert_usage_error(run("seqnn-train", "--data", "mnist", "--data-dir", d, cwd=tmp_path),
+                              "SHA-256 mismatch", "expected ", "got ")
+    assert str(d) in line
