@@ -39,9 +39,18 @@ def one_line(error: BaseException) -> str:
 
 
 def run(prog: str, main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None) -> int:
-    """Call ``main(argv)`` and turn user mistakes into exit status 2 with a one-line message."""
+    """Call ``main(argv)`` and return its exit status; a user mistake gives 2 and a one-line message.
+
+    argparse's own exits (``--help``, ``--version``, a bad command line) are
+    returned as their status too, so that ``main`` called from Python never
+    raises SystemExit.
+    """
     try:
         return int(main(argv) or 0)
+    except SystemExit as e:
+        if e.code is None or isinstance(e.code, int):
+            return e.code or 0
+        raise
     except (UsageError, ValueError, TypeError, *_USER_OS_ERRORS) as e:
         if os.environ.get("SEQNN_DEBUG"):
             raise

@@ -90,6 +90,10 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``seqnn-train`` with ``argv`` (default: the command line) and return its exit status.
+
+    0 on success, 2 after a user mistake (its one line is on stderr), 130 when interrupted.
+    """
     return run(PROG, _main, argv)
 
 
