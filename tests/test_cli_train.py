@@ -1,7 +1,6 @@
 """seqnn-train, run as the installed console script in a subprocess (digits and small files: fast)."""
 import csv
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -11,47 +10,17 @@ import numpy as np
 import pytest
 
 import seqnn as sn
-
-SCRIPTS = {"seqnn-train": "seqnn.cli.train", "seqnn-predict": "seqnn.cli.predict"}
-
-
-def command(name):
-    """The installed console script (beside this Python, else on PATH); ``python -m`` only as a fallback."""
-    here = os.path.dirname(sys.executable)
-    found = shutil.which(name, path=here + os.pathsep + os.environ.get("PATH", ""))
-    return [found] if found else [sys.executable, "-m", SCRIPTS[name]]
-
-
-def cli_env(home, **extra):
-    """A private home (empty dataset cache), no data directory, and a mirror that refuses at once: no network.
-
-    BLAS runs single-threaded: these tests check behaviour, and multi-threaded OpenBLAS on tiny
-    matrices slows down a hundredfold when another process keeps the cores busy.
-    """
-    env = {k: v for k, v in os.environ.items() if k not in ("SEQNN_DATA_DIR", "SEQNN_DATASETS_MIRROR", "SEQNN_DEBUG")}
-    env.update(HOME=str(home), SEQNN_DATASETS_MIRROR="http://127.0.0.1:1/", OPENBLAS_NUM_THREADS="1",
-               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", **extra)
-    return env
-
-
-def run(name, *args, cwd, env=None, timeout=120):
-    return subprocess.run(command(name) + [str(a) for a in args], cwd=cwd, env=env or cli_env(cwd),
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def assert_usage_error(proc, *fragments):
-    """Exit status 2, exactly one line on stderr, no traceback, and the line says what is wrong."""
-    assert proc.returncode == 2, (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:])
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
+from cli_helpers import (SCRIPTS, assert_usage_error, cli_env, command, in_process, installed_script, read_csv_rows,
+                         run)
 
 
 def test_console_scripts_are_installed():
-    if not shutil.which("seqnn-train", path=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]):
-        pytest.skip("seqnn is not installed with its console scripts (pip install -e .)")
+    """The tests run on an installed package (pip install -e ".[dev]"): both scripts stand beside this Python."""
+    for name in SCRIPTS:
+        assert installed_script(name), f"{name} is not installed beside {sys.executable}; run pip install -e ."
+    proc = subprocess.run([installed_script("seqnn-train"), "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"seqnn {sn.__version__}"
 
 
 def test_no_arguments_trains_the_mlp_on_digits_and_saves(tmp_path):
@@ -105,10 +74,7 @@ def test_user_mistakes_in_process(tmp_path, monkeypatch, capsys, args, fragments
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("SEQNN_DATA_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
-    status = train.main(args)  # argparse's own exits come back as a status too
-    captured = capsys.readouterr()
-    assert status == 2
-    assert_usage_error(subprocess.CompletedProcess(args, status, captured.out, captured.err), *fragments)
+    assert_usage_error(in_process(train.main, args, capsys), *fragments)  # argparse's exits come back as 2 too
 
 
 def test_cnn_preset_trains_on_digits_with_same_padding(tmp_path):
@@ -201,7 +167,7 @@ def test_callback_flags_write_their_files(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Epoch 1/40" in proc.stdout and "Total params" in proc.stdout  # --verbose: summary and epoch lines
     assert sorted(os.listdir(tmp_path / "ckpt")) == ["best.safetensors", "last.safetensors"]
-    rows = list(csv.DictReader(open(tmp_path / "log.csv")))
+    rows = read_csv_rows(tmp_path / "log.csv")
     assert rows and "val_loss" in rows[0] and [int(r["epoch"]) for r in rows] == list(range(len(rows)))
     if len(rows) < 40:
         assert "stopped early" in proc.stdout
@@ -222,12 +188,12 @@ def test_interrupted_run_resumes_with_the_same_command(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "interrupted; run the same command again" in err and "Traceback" not in err
-    done_before = len(list(csv.DictReader(open(tmp_path / "log.csv"))))
+    done_before = len(read_csv_rows(tmp_path / "log.csv"))
     assert done_before < 150
     again = run("seqnn-train", *args, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "resuming: from the backup" in again.stdout
-    rows = list(csv.DictReader(open(tmp_path / "log.csv")))
+    rows = read_csv_rows(tmp_path / "log.csv")
     assert [int(r["epoch"]) for r in rows] == list(range(150))  # each epoch exactly once, across both runs
     assert not backup.exists()
 

@@ -10,8 +10,8 @@ files directly.
   (Adam 1e-3, batch 128).
 * ``cnn``: Rescaling → Reshape(H, W, 1) → Conv2D(32, 3×3, relu) →
   MaxPooling2D(2) → Conv2D(64, 3×3, relu) → MaxPooling2D(2) → Flatten →
-  Dense(128, relu) → Dense(classes, softmax). Needs ``seqnn.layers.Conv2D`` and
-  ``MaxPooling2D``; images smaller than 28×28 (digits) use ``"same"`` padding.
+  Dense(128, relu) → Dense(classes, softmax). Images smaller than 28×28
+  (digits) use ``"same"`` padding, so the 8×8 digits do not shrink to nothing.
 
 Add a preset by writing ``build_<name>(spec)`` and listing it in ``PRESETS``.
 """
@@ -50,7 +50,6 @@ def build_mlp(spec: ModelSpec) -> Sequential:
 
 
 def build_cnn(spec: ModelSpec) -> Sequential:
-    conv, pool = _conv_layers()
     shape = tuple(spec.input_shape)
     if len(shape) not in (2, 3) or spec.feature_stats is not None:
         raise UsageError(f"--model cnn: needs images of shape (height, width) or (height, width, channels), "
@@ -59,33 +58,23 @@ def build_cnn(spec: ModelSpec) -> Sequential:
     model = _inputs(Sequential(name="cnn"), spec)
     if len(shape) == 2:
         model.add(L.Reshape((*shape, 1)))
-    model.add(conv(32, (3, 3), activation="relu", padding=padding))
-    model.add(pool((2, 2)))
-    model.add(conv(64, (3, 3), activation="relu", padding=padding))
-    model.add(pool((2, 2)))
+    model.add(L.Conv2D(32, (3, 3), activation="relu", padding=padding))
+    model.add(L.MaxPooling2D((2, 2)))
+    model.add(L.Conv2D(64, (3, 3), activation="relu", padding=padding))
+    model.add(L.MaxPooling2D((2, 2)))
     model.add(L.Flatten())
     model.add(L.Dense(128, activation="relu"))
     return _head(model, spec)
-
-
-def _conv_layers():
-    conv, pool = getattr(L, "Conv2D", None), getattr(L, "MaxPooling2D", None)
-    if conv is None or pool is None:
-        raise UsageError("--model cnn: convolution is not available in this version of seqnn "
-                         "(seqnn.layers.Conv2D / MaxPooling2D are missing); use --model mlp")
-    return conv, pool
 
 
 PRESETS: dict[str, Callable[[ModelSpec], Sequential]] = {"mlp": build_mlp, "cnn": build_cnn}
 
 
 def check(name: str) -> None:
-    """UsageError, before any data is loaded, for an unknown preset or one this installation cannot build."""
+    """UsageError, before any data is loaded, for an unknown preset."""
     if name.lower() not in PRESETS:
         raise UsageError(f"--model: unknown preset {name!r}; presets are {', '.join(PRESETS)}, or give a .json "
                          "model config or a .py file defining build_model()")
-    if name.lower() == "cnn":
-        _conv_layers()
 
 
 def build(name: str, spec: ModelSpec) -> Sequential:

@@ -3,7 +3,9 @@
 The layer computes a pre-activation z, then y = act(z). When the activation's
 backward rule needs only y it runs in place on z's buffer; otherwise z is
 kept. ``defer_output_activation(True)`` makes forward stop at z, which is how
-``Sequential.compile`` hands softmax/sigmoid to a fused, stable cross-entropy.
+``Sequential.compile`` hands softmax/sigmoid to a fused, stable cross-entropy
+and a ReLU to the max pooling after it (see ``Sequential._prepare``). A layer
+called alone, ``layer(x)``, always applies its activation.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ class ActivatedLayer:
         """y = act(z), recording what backward needs."""
         self._z = z
         act = self.activation
-        if self._deferred or isinstance(act, activations.Linear):
+        if self._is_deferred() or isinstance(act, activations.Linear):
             self._y = z
         elif act.needs_input:
             self._y = act.forward(self.backend, z, out=self.buffer("activation_out", z.shape))
@@ -31,7 +33,7 @@ class ActivatedLayer:
     def activation_backward(self, dy):
         """dL/dz from dL/dy (may overwrite dy)."""
         act = self.activation
-        if self._deferred or isinstance(act, activations.Linear):
+        if self._is_deferred() or isinstance(act, activations.Linear):
             return dy
         return act.backward(self.backend, dy, self._z, self._y, out=dy)
 
@@ -41,3 +43,6 @@ class ActivatedLayer:
 
     def defer_output_activation(self, defer: bool) -> None:
         self._deferred = bool(defer)
+
+    def _is_deferred(self) -> bool:
+        return self._deferred and not self._calling_alone

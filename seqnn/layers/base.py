@@ -119,7 +119,12 @@ class Layer:
         if not self.built:
             dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float32
             self.build_for((None, *x.shape[1:]), backends.get("numpy"), dtype)
-        y = self.forward(self.backend.asarray(x, self.dtype), training=training)
+        # Alone, a layer computes all of itself, even where a compiled model hands a step to a neighbour.
+        self._calling_alone = True
+        try:
+            y = self.forward(self.backend.asarray(x, self.dtype), training=training)
+        finally:
+            self._calling_alone = False
         return np.array(self.backend.to_numpy(y))
 
     # --------------------------------------------------------- parameters ---
@@ -175,7 +180,9 @@ class Layer:
             self._workspace[key] = buf
         return buf if buf.shape[0] == shape[0] else buf[: shape[0]]
 
-    # ---------------------------------------------- fusing with the loss ---
+    # ----------------------------------- fusing with the loss or a neighbour ---
+    _calling_alone = False
+
     @property
     def output_activation(self):
         """The activation applied last by this layer, if any (see Sequential.compile)."""

@@ -18,6 +18,10 @@ class _Pooling(Layer):
 
     rank = 2
     kind = "max"
+    # Set by Sequential when the layer before ends in ReLU: max pooling commutes with
+    # it, relu(max(z)) = max(relu(z)), so the ReLU runs here on the pooled output (4x
+    # smaller for 2x2 windows) with bit-identical results (see ``take_relu``).
+    _relu_output = False
 
     def default_name(self) -> str:
         return keras_default_name(super().default_name())
@@ -58,6 +62,8 @@ class _Pooling(Layer):
         args = (self._pool2d, self._strides2d, self._padding2d)
         if self.kind == "max":
             _, self._indices = b.maxpool2d(x2, *args, scratch=self.buffer, out=self._as_2d(y, n))
+            if self._applies_relu():
+                b.relu(y, out=y)
         else:
             b.avgpool2d(x2, *args, scratch=self.buffer, out=self._as_2d(y, n))
         return y
@@ -70,11 +76,30 @@ class _Pooling(Layer):
         dx = self.buffer("dx", self._x_shape)
         args = (self._x2_shape, self._pool2d, self._strides2d, self._padding2d)
         if self.kind == "max":
+            if self._applies_relu():
+                dy = b.relu_backward(dy, None, self.buffer("y", dy.shape), out=dy)
             b.maxpool2d_backward(self._as_2d(dy, n), self._indices, *args, scratch=self.buffer,
                                  out=self._as_2d(dx, n))
         else:
             b.avgpool2d_backward(self._as_2d(dy, n), *args, scratch=self.buffer, out=self._as_2d(dx, n))
         return dx
+
+    @property
+    def commutes_with_relu(self) -> bool:
+        return self.kind == "max"
+
+    def take_relu(self, take: bool) -> None:
+        """Apply the previous layer's ReLU after pooling (max pooling only; that layer defers it).
+
+        Winners and gradients do not change: ReLU keeps positive values and their
+        order, and a window whose maximum is ≤ 0 passes no gradient either way.
+        """
+        if take and not self.commutes_with_relu:
+            raise ValueError(f"{type(self).__name__} does not commute with ReLU; only max pooling can take it")
+        self._relu_output = bool(take)
+
+    def _applies_relu(self) -> bool:
+        return self._relu_output and not self._calling_alone
 
     def get_config(self):
         return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides),

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import backends, losses, metrics as metrics_module, optimizers
+from .. import activations as activations_module, backends, losses, metrics as metrics_module, optimizers
 from ..errors import NotCompiledError
 from ..layers import Layer, InputLayer
 from ..layers import registry as layer_registry
@@ -135,6 +135,23 @@ class Sequential(Trainer):
         if layer is not None:
             layer.defer_output_activation(False)
         self._deferred_layer = self._deferred_activation = None
+        for layer, pool in getattr(self, "_relu_pool_pairs", ()):
+            layer.defer_output_activation(False)
+            pool.take_relu(False)
+        self._relu_pool_pairs = []
+
+    def _fuse_relu_into_max_pooling(self) -> None:
+        """A ReLU followed by max pooling runs after the pooling, on 4x fewer values (2x2 windows).
+
+        The results are bit-identical (see ``MaxPooling2D.take_relu``); only the
+        model's own passes are fused, ``layer(x)`` alone still applies its ReLU.
+        """
+        for layer, following in zip(self._layers, self._layers[1:]):
+            if (type(layer.output_activation) is activations_module.ReLU
+                    and getattr(following, "commutes_with_relu", False)):
+                layer.defer_output_activation(True)
+                following.take_relu(True)
+                self._relu_pool_pairs.append((layer, following))
 
     # --------------------------------------------------------------- build ---
     def build(self, input_shape: Sequence[int | None] | None = None) -> None:
@@ -262,6 +279,7 @@ class Sequential(Trainer):
             self._train_loss = loss.bind(self.backend)
             self.compiled_metrics = [metrics_module.resolve(m, self.loss, self.output_shape)
                                      for m in self._metric_specs]
+        self._fuse_relu_into_max_pooling()
         from ..parameters import ParameterArena
 
         self.arena = ParameterArena(self.backend, self.dtype, self._layers)

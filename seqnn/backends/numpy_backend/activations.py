@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from .batch_threads import map_rows
+
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -21,12 +23,21 @@ def _special():
     return scipy.special
 
 
+def _relu(x, out):
+    return np.maximum(x, 0, out=out)
+
+
+def _relu_backward(dy, y, out):
+    return np.multiply(dy, y > 0, out=out)
+
+
 class ActivationOps:
+    # ReLU is the activation of large convolutional feature maps, so its passes run split over threads.
     def relu(self, x, out=None):
-        return np.maximum(x, 0, out=out)
+        return map_rows(_relu, out, x)
 
     def relu_backward(self, dy, x, y, out=None):
-        return np.multiply(dy, y > 0, out=out)
+        return map_rows(_relu_backward, out, dy, y)
 
     def leaky_relu(self, x, negative_slope, out=None):
         # max(x, s*x) is leaky ReLU for 0 <= s <= 1; the layer checks the range.

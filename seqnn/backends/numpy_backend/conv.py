@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .batch_threads import over_batch
+
 # Inference (no backward) works through the batch in chunks whose patch matrix
 # stays under this many elements, so a large predict batch needs no huge buffer.
 _INFERENCE_PATCH_ELEMENTS = 1 << 22
@@ -119,17 +121,15 @@ class ConvOps:
         s0, s1, s2, s3 = xp.strides
         (sh, sw), (dh, dw) = strides, dilation
         item = patches.itemsize
+        row = patches.strides[0]
         if columns:
             src = as_strided(xp, shape=(kh, kw, c, n, oh, ow),
                              strides=(dh * s1, dw * s2, s3, s0, sh * s1, sw * s2), writeable=False)
-            m = n * oh * ow
             dst = as_strided(patches, shape=(kh, kw, c, n, oh, ow),
-                             strides=(kw * c * m * item, c * m * item, m * item, oh * ow * item,
-                                      ow * item, item))
+                             strides=(kw * c * row, c * row, row, oh * ow * item, ow * item, item))
         else:
             src = as_strided(xp, shape=(n, oh, ow, kh, kw, c),
                              strides=(s0, sh * s1, sw * s2, dh * s1, dw * s2, s3), writeable=False)
-            row = patches.strides[0]
             dst = as_strided(patches, shape=(n, oh, ow, kh, kw, c),
                              strides=(oh * ow * row, ow * row, row, kw * c * item, c * item, item))
         np.copyto(dst, src)
@@ -138,11 +138,18 @@ class ConvOps:
         """The patch matrix of xp (plus a ones row/column for the bias); returns (patches, columns)."""
         kh, kw, cin, _ = kernel_shape
         k = kh * kw * cin
-        m = xp.shape[0] * oh * ow
+        n = xp.shape[0]
+        m = n * oh * ow
         columns = cin <= _COLUMN_LAYOUT_MAX_CIN
         k1 = k + 1 if with_ones else k
         patches = scratch_array(scratch, "conv_patches", (k1, m) if columns else (m, k1), xp.dtype)
-        self._im2col(xp, kh, kw, oh, ow, strides, dilation, patches, columns)
+
+        def copy_rows(start, stop):  # the patches of samples start..stop-1
+            block = slice(start * oh * ow, stop * oh * ow)
+            self._im2col(xp[start:stop], kh, kw, oh, ow, strides, dilation,
+                         patches[:, block] if columns else patches[block], columns)
+
+        over_batch(copy_rows, n, patches.size)
         if with_ones:
             (patches[k] if columns else patches[:, k]).fill(1)
         return patches, columns
@@ -212,11 +219,18 @@ class ConvOps:
         pad = top or bottom or left or right
         dxp = scratch_array(scratch, "conv_dpadded", (n, h + top + bottom, w + left + right, cin),
                             dy.dtype) if pad else out
-        dxp.fill(0)
-        for a in range(kh):
-            for b in range(kw):
-                dst = window_view(dxp, (a * dilation[0], b * dilation[1]), (n, oh, ow, cin), strides)
-                np.add(dst, taps[a * kw + b].reshape(n, oh, ow, cin), out=dst)
+        taps4 = taps.reshape(kh * kw, n, oh, ow, cin)
+
+        def add_rows(start, stop):  # col2im for samples start..stop-1
+            rows = dxp[start:stop]
+            rows.fill(0)
+            for a in range(kh):
+                for b in range(kw):
+                    dst = window_view(rows, (a * dilation[0], b * dilation[1]), (stop - start, oh, ow, cin),
+                                      strides)
+                    np.add(dst, taps4[a * kw + b, start:stop], out=dst)
+
+        over_batch(add_rows, n, dxp.size)
         if pad:
             np.copyto(out, dxp[:, top:top + h, left:left + w])
         return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .batch_threads import over_batch
 from .conv import out_size, padded, scratch_array, window_view
 
 
@@ -82,16 +83,23 @@ class PoolingOps:
         won = scratch_array(scratch, "pool_mask", shape, np.bool_)
         label = scratch_array(scratch, "pool_label", shape, index_type)
         offsets = _offsets(pool_size)
-        np.copyto(y, window_view(xp, offsets[0], shape, strides))
-        indices.fill(0)
-        for k, offset in enumerate(offsets[1:], start=1):
-            v = window_view(xp, offset, shape, strides)
-            np.greater(v, y, out=won)
-            np.maximum(y, v, out=y)
-            # k grows, so a later winner's k is also the larger one: indices ← max(indices, k·won).
-            # (A masked copy, copyto(indices, k, where=won), is ~20x slower on mixed masks.)
-            np.multiply(won, index_type(k), out=label)
-            np.maximum(indices, label, out=indices)
+
+        def pool_rows(start, stop):
+            part = (stop - start, *shape[1:])
+            rows = xp[start:stop]
+            y_, indices_, won_, label_ = y[start:stop], indices[start:stop], won[start:stop], label[start:stop]
+            np.copyto(y_, window_view(rows, offsets[0], part, strides))
+            indices_.fill(0)
+            for k, offset in enumerate(offsets[1:], start=1):
+                v = window_view(rows, offset, part, strides)
+                np.greater(v, y_, out=won_)
+                np.maximum(y_, v, out=y_)
+                # k grows, so a later winner's k is also the larger one: indices ← max(indices, k·won).
+                # (A masked copy, copyto(indices, k, where=won), is ~20x slower on mixed masks.)
+                np.multiply(won_, index_type(k), out=label_)
+                np.maximum(indices_, label_, out=indices_)
+
+        over_batch(pool_rows, n, xp.size)
         return y, indices
 
     def maxpool2d_backward(self, dy, indices, x_shape, pool_size, strides, padding, scratch=None, out=None):
@@ -102,20 +110,27 @@ class PoolingOps:
         ph, pw = pool_size
         disjoint = strides[0] >= ph and strides[1] >= pw
         tiled = disjoint and strides[0] == ph and strides[1] == pw
-        if tiled:  # windows tile dx: every covered entry is written once; clear only the uncovered rim
-            dxp[:, oh * ph:] = 0
-            dxp[:, :oh * ph, ow * pw:] = 0
-        else:
-            dxp.fill(0)
-            part = None if disjoint else scratch_array(scratch, "pool_part", shape, dy.dtype)
-        for k, offset in enumerate(_offsets(pool_size)):
-            dst = window_view(dxp, offset, shape, strides)
-            np.equal(indices, k, out=won)
-            if disjoint:
-                np.multiply(dy, won, out=dst)
+        part_buffer = None if disjoint else scratch_array(scratch, "pool_part", shape, dy.dtype)
+
+        def scatter_rows(start, stop):
+            rows = (stop - start, *shape[1:])
+            dx_, dy_, won_, indices_ = dxp[start:stop], dy[start:stop], won[start:stop], indices[start:stop]
+            if tiled:  # windows tile dx: every covered entry is written once; clear only the uncovered rim
+                dx_[:, oh * ph:] = 0
+                dx_[:, :oh * ph, ow * pw:] = 0
             else:
-                np.multiply(dy, won, out=part)
-                np.add(dst, part, out=dst)
+                dx_.fill(0)
+            for k, offset in enumerate(_offsets(pool_size)):
+                dst = window_view(dx_, offset, rows, strides)
+                np.equal(indices_, k, out=won_)
+                if disjoint:
+                    np.multiply(dy_, won_, out=dst)
+                else:
+                    part = part_buffer[start:stop]
+                    np.multiply(dy_, won_, out=part)
+                    np.add(dst, part, out=dst)
+
+        over_batch(scatter_rows, shape[0], dxp.size)
         return _crop_into(out, dxp, padding)
 
     # -------------------------------------------------------- average pool ---
