@@ -1,41 +1,13 @@
 """seqnn-predict, run as the installed console script on every input type it reads."""
 import csv
 import gzip
-import os
-import shutil
 import struct
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import seqnn as sn
-
-SCRIPTS = {"seqnn-train": "seqnn.cli.train", "seqnn-predict": "seqnn.cli.predict"}
-
-
-def command(name):
-    """The installed console script (beside this Python, else on PATH); ``python -m`` only as a fallback."""
-    found = shutil.which(name, path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    return [found] if found else [sys.executable, "-m", SCRIPTS[name]]
-
-
-def run(name, *args, cwd):
-    env = {k: v for k, v in os.environ.items() if k not in ("SEQNN_DATA_DIR", "SEQNN_DEBUG")}
-    # no network, an empty dataset cache, single-threaded BLAS (see cli_env in test_cli_train.py)
-    env.update(HOME=str(cwd), SEQNN_DATASETS_MIRROR="http://127.0.0.1:1/", OPENBLAS_NUM_THREADS="1",
-               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    return subprocess.run(command(name) + [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
-
-
-def assert_usage_error(proc, *fragments):
-    assert proc.returncode == 2, (proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:])
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
+from cli_helpers import assert_usage_error, in_process, read_csv_rows, run
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +64,7 @@ def test_flat_rows_are_reshaped_and_out_writes_csv(workdir, digits_test):
     proc = run("seqnn-predict", "model.safetensors", "flat.npy", "--out", "pred.csv", cwd=workdir)
     assert proc.returncode == 0, proc.stderr
     assert "wrote 7 predictions to pred.csv" in proc.stdout
-    rows = list(csv.DictReader(open(workdir / "pred.csv")))
+    rows = read_csv_rows(workdir / "pred.csv")
     assert len(rows) == 7 and set(rows[0]) == {"sample", "class", "confidence"}
 
 
@@ -191,12 +163,7 @@ def test_user_mistakes_exit_2_with_one_line(workdir, monkeypatch, capsys, args, 
     monkeypatch.chdir(workdir)
     monkeypatch.setenv("HOME", str(workdir))
     monkeypatch.setenv("SEQNN_DATASETS_MIRROR", "http://127.0.0.1:1/")
-    try:
-        status = predict.main(args)
-    except SystemExit as e:
-        status = e.code
-    captured = capsys.readouterr()
-    assert_usage_error(subprocess.CompletedProcess(args, status, captured.out, captured.err), *fragments)
+    assert_usage_error(in_process(predict.main, args, capsys), *fragments)
 
 
 def test_labels_of_the_wrong_length_or_range(workdir, digits_test):

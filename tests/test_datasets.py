@@ -2,6 +2,7 @@
 
 Nothing here reads the real MNIST (that is tests/test_mnist.py, marked slow).
 """
+import contextlib
 import gzip
 import hashlib
 import importlib.resources
@@ -202,7 +203,8 @@ def no_default_locations(tmp_path, monkeypatch):
     """Neither $SEQNN_DATA_DIR nor a real cache under ~ may leak into these tests, nor any download.
 
     The fake files have no published SHA-256, so the known hashes are cleared
-    (hash checking itself is tested in test_datasets_download.py).
+    and every file read warns that it was not verified (see
+    :func:`unverified`; hash checking itself is tested in test_datasets_download.py).
     """
     monkeypatch.delenv("SEQNN_DATA_DIR", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -210,10 +212,26 @@ def no_default_locations(tmp_path, monkeypatch):
     monkeypatch.setattr(mnist, "SHA256", {})
 
 
+@contextlib.contextmanager
+def unverified(*stems):
+    """Expect exactly one "no known SHA-256" UserWarning per file read, for the files ``stems``, in order."""
+    with pytest.warns(UserWarning) as record:
+        yield
+    named = [str(w.message).split(": ")[0] for w in record]
+    assert [os.path.basename(n).removesuffix(".gz") for n in named] == list(stems), named
+    for w in record:
+        assert "there is no known SHA-256 for this file, so it was checked structurally but not verified" \
+            in str(w.message)
+
+
+ALL_FILES = tuple(mnist.FILES.values())
+
+
 @pytest.mark.parametrize("compress", [("x_train", "y_train", "x_test", "y_test"), (), ("x_train", "y_test")])
 def test_mnist_loads_fake_files(tmp_path, no_default_locations, compress):
     arrays = write_fake_mnist(tmp_path / "mnist", compress=compress)
-    (x, y), (xt, yt) = mnist.load_data(str(tmp_path / "mnist"))
+    with unverified(*ALL_FILES):
+        (x, y), (xt, yt) = mnist.load_data(str(tmp_path / "mnist"))
     for got, key in zip((x, y, xt, yt), ("x_train", "y_train", "x_test", "y_test")):
         assert got.dtype == np.uint8
         np.testing.assert_array_equal(got, arrays[key])
@@ -222,7 +240,8 @@ def test_mnist_loads_fake_files(tmp_path, no_default_locations, compress):
 def test_mnist_falls_back_to_the_environment_variable(tmp_path, no_default_locations, monkeypatch):
     arrays = write_fake_mnist(tmp_path / "elsewhere")
     monkeypatch.setenv("SEQNN_DATA_DIR", str(tmp_path / "elsewhere"))
-    (_, y), _ = sn.datasets.mnist.load_data()
+    with unverified(*ALL_FILES):
+        (_, y), _ = sn.datasets.mnist.load_data()
     np.testing.assert_array_equal(y, arrays["y_train"])
 
 
@@ -241,7 +260,8 @@ def test_mnist_not_found_lists_the_files_and_the_places_searched(tmp_path, no_de
 def test_mnist_mismatched_images_and_labels_are_refused(tmp_path, no_default_locations):
     write_fake_mnist(tmp_path / "m")
     (tmp_path / "m" / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(np.zeros(5, np.uint8))))
-    with pytest.raises(ValueError, match=r"mnist: train images \(6, 5, 5\) and labels \(5,\) do not match"):
+    with unverified(*ALL_FILES), \
+            pytest.raises(ValueError, match=r"mnist: train images \(6, 5, 5\) and labels \(5,\) do not match"):
         mnist.load_data(str(tmp_path / "m"))
 
 
@@ -249,5 +269,7 @@ def test_mnist_damaged_file_names_the_file(tmp_path, no_default_locations):
     write_fake_mnist(tmp_path / "m")
     target = tmp_path / "m" / "t10k-images-idx3-ubyte.gz"
     target.write_bytes(target.read_bytes()[:-8])
-    with pytest.raises(ValueError, match="t10k-images-idx3-ubyte.gz: corrupt or truncated gzip"):
+    # the two training files are read (and warned about) before the damaged one stops the load
+    with unverified(*ALL_FILES[:2]), \
+            pytest.raises(ValueError, match="t10k-images-idx3-ubyte.gz: corrupt or truncated gzip"):
         mnist.load_data(str(tmp_path / "m"))

@@ -165,7 +165,8 @@ def test_only_missing_files_are_downloaded(fake_mnist, http_mirror, monkeypatch)
     write(root, raws)
     os.makedirs(cache())
     stem = "train-images-idx3-ubyte"
-    (open(os.path.join(cache(), stem + ".gz"), "wb")).write(gzip.compress(raws[stem]))
+    with open(os.path.join(cache(), stem + ".gz"), "wb") as f:
+        f.write(gzip.compress(raws[stem]))
     monkeypatch.setattr(mnist, "MIRRORS", [url])
     assert_loaded(mnist.load_data(), arrays)
     assert len(requests) == 3 and not any(stem in r for r in requests)
