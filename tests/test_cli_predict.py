@@ -150,7 +150,10 @@ def test_help(workdir):
     (["model.safetensors", "x.npy", "--data", "digits"], ["not both"]),
     (["model.safetensors", "--data", "mnist"], ["mnist: files not found"]),
     (["model.safetensors", "notes.txt"], ["unsupported input type"]),
-    (["model.safetensors", "--data", "digits", "--top-k", "0"], ["positive"]),
+    (["model.safetensors", "--data", "digits", "--top-k", "0"],
+     ["argument --top-k: expected a positive integer, got '0'"]),
+    (["model.safetensors", "--data", "digits", "--batch-size", "x"], ["argument --batch-size", "got 'x'"]),
+    (["model.safetensors", "--data", "digits", "--labels", "y.npy"], ["--labels applies to INPUT files"]),
     (["notes.txt", "--data", "digits"], ["notes.txt"]),
 ])
 def test_user_mistakes_exit_2_with_one_line(workdir, monkeypatch, capsys, args, fragments):

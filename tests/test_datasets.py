@@ -214,7 +214,8 @@ def no_default_locations(tmp_path, monkeypatch):
 
 @contextlib.contextmanager
 def unverified(*stems):
-    """Expect exactly one "no known SHA-256" UserWarning per file read, for the files ``stems``, in order."""
+    """Expect exactly one "no known SHA-256" UserWarning per file read, for the files ``stems``, in order,
+    each pointing at the caller's line (here), not into seqnn."""
     with pytest.warns(UserWarning) as record:
         yield
     named = [str(w.message).split(": ")[0] for w in record]
@@ -222,6 +223,7 @@ def unverified(*stems):
     for w in record:
         assert "there is no known SHA-256 for this file, so it was checked structurally but not verified" \
             in str(w.message)
+        assert w.filename == __file__
 
 
 ALL_FILES = tuple(mnist.FILES.values())

@@ -11,19 +11,31 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from .. import datasets
+from .args import column
 from .errors import UsageError
 from .presets import ModelSpec
 
-# name → (loader, pixel scale, what to print, default epochs, default batch size, class names)
+
+class NamedDataset(NamedTuple):
+    """A dataset that ``--data NAME`` names, and how the commands treat it."""
+    load_data: Callable            # load_data(data_dir) -> ((x_train, y_train), (x_test, y_test))
+    scale: float                   # the Rescaling that maps its pixels to [0, 1]
+    source: str                    # where the data comes from, for the report
+    epochs: int                    # default --epochs
+    batch_size: int                # default --batch-size
+    class_names: list | None = None
+
+
 NAMED = {
-    "digits": (lambda d: datasets.digits.load_data(), 1 / 16, "embedded", 30, 32, None),
-    "mnist": (datasets.mnist.load_data, 1 / 255, "IDX files", 10, 128, None),
-    "fashion_mnist": (datasets.fashion_mnist.load_data, 1 / 255, "IDX files", 10, 128,
-                      datasets.fashion_mnist.CLASS_NAMES),
+    "digits": NamedDataset(lambda data_dir: datasets.digits.load_data(), 1 / 16, "embedded", 30, 32),
+    "mnist": NamedDataset(datasets.mnist.load_data, 1 / 255, "IDX files", 10, 128),
+    "fashion_mnist": NamedDataset(datasets.fashion_mnist.load_data, 1 / 255, "IDX files", 10, 128,
+                                  datasets.fashion_mnist.CLASS_NAMES),
 }
 ALIASES = {"fashion-mnist": "fashion_mnist", "fashion": "fashion_mnist"}
 FILE_DEFAULTS = {"epochs": 20, "batch_size": 32}
@@ -59,23 +71,18 @@ def dataset_name(text: str) -> str | None:
     return key if key in NAMED else None
 
 
-def load_named(name: str, data_dir: str | None):
-    """``((x_train, y_train), (x_test, y_test))`` of a named dataset (``data_dir`` for the file-based ones)."""
-    return NAMED[name][0](data_dir)
-
-
 def load(data: str, data_dir: str | None = None, target: str | None = None, task: str = "auto",
          test_split: float = 0.2, limit: int | None = None, seed: int | None = 0) -> TrainingData:
     """Load ``--data`` for training (see the module docstring)."""
     name = dataset_name(data)
     if name is not None:
-        _, scale, source, epochs, batch, class_names = NAMED[name]
-        (x, y), (xt, yt) = load_named(name, data_dir)
+        named = NAMED[name]
+        (x, y), (xt, yt) = named.load_data(data_dir)
         if limit:
             x, y = x[:limit], y[:limit]
-        spec = ModelSpec(tuple(x.shape[1:]), "classification", 10, scale=scale)
-        return TrainingData(name, source, x, y, xt, yt, "classification", spec,
-                            {"epochs": epochs, "batch_size": batch}, class_names)
+        spec = ModelSpec(tuple(x.shape[1:]), "classification", 10, scale=named.scale)
+        return TrainingData(name, named.source, x, y, xt, yt, "classification", spec,
+                            {"epochs": named.epochs, "batch_size": named.batch_size}, named.class_names)
     ext = os.path.splitext(data)[1].lower()
     if ext not in (".csv", ".npz"):
         if os.path.exists(data):
@@ -88,7 +95,7 @@ def load(data: str, data_dir: str | None = None, target: str | None = None, task
     if ext == ".csv":
         if not target:
             raise UsageError("--target: name the CSV column that holds the targets (e.g. --target label)")
-        x, y = datasets.load_csv(data, target=_column(target))
+        x, y = datasets.load_csv(data, target=column(target))
         split = None
     else:
         if target:
@@ -110,14 +117,6 @@ def load(data: str, data_dir: str | None = None, target: str | None = None, task
         x, y = x[:limit], y[:limit]
     spec = _file_spec(x, y, yt, task)
     return TrainingData(os.path.basename(data), source, x, y, xt, yt, task, spec, dict(FILE_DEFAULTS))
-
-
-def _column(target: str):
-    """A --target value: a column name, or an index when it is an integer."""
-    try:
-        return int(target)
-    except ValueError:
-        return target
 
 
 def _task(y: np.ndarray, requested: str) -> str:

@@ -39,11 +39,13 @@ def one_line(error: BaseException) -> str:
 
 
 def run(prog: str, main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None) -> int:
-    """Call ``main(argv)`` and return its exit status; a user mistake gives 2 and a one-line message.
+    """Call ``main(argv)`` and return the command's exit status.
 
-    argparse's own exits (``--help``, ``--version``, a bad command line) are
-    returned as their status too, so that ``main`` called from Python never
-    raises SystemExit.
+    0: done. 2: a user mistake, reported as one line on stderr. 130:
+    interrupted (Ctrl-C). 1: the reader of stdout went away. argparse's own
+    exits (``--help``, ``--version``, a bad command line) are returned as
+    their status too, so that ``main`` called from Python never raises
+    SystemExit.
     """
     try:
         return int(main(argv) or 0)

@@ -16,6 +16,7 @@ import numpy as np
 from .. import datasets
 from ..datasets.idx import read_idx
 from . import images
+from .args import column
 from .errors import UsageError
 
 SUPPORTED = ".npy, .npz, .csv, IDX (.gz or raw), .pgm, or .png/.jpg with Pillow (seqnn[images])"
@@ -61,7 +62,7 @@ def read_samples(path: str, expected_shape: tuple, target: str | None = None, sp
         else:
             x, labels = loaded
     elif kind == "csv":
-        loaded = datasets.load_csv(path, target=_column(target)) if target is not None else datasets.load_csv(path)
+        loaded = datasets.load_csv(path, target=column(target)) if target is not None else datasets.load_csv(path)
         x, labels = loaded if target is not None else (loaded, None)
     elif kind == "idx":
         x = read_idx(path)
@@ -112,10 +113,3 @@ def fit_to_model(x: np.ndarray, expected: tuple, path: str, kind: str = "") -> n
         hint = "; if one column holds the labels, name it with --target"
     raise UsageError(f"{path}: wrong shape for this model: it takes samples of shape {expected} ({size} values "
                      f"each), the input holds {len(x) if x.ndim else 1} sample(s) of shape {shape[1:]}{hint}")
-
-
-def _column(target: str):
-    try:
-        return int(target)
-    except ValueError:
-        return target

@@ -23,6 +23,7 @@ from ..errors import BackendUnavailableError
 from ..saving import load_model
 from . import data as cli_data
 from . import inputs
+from .args import positive_int
 from .errors import ArgumentParser, UsageError, run
 
 PROG = "seqnn-predict"
@@ -35,9 +36,9 @@ examples:
   seqnn-predict model.safetensors digit.pgm                       one image (PNG/JPEG need Pillow)
   seqnn-predict model.safetensors table.csv --target label --out predictions.csv
 
-INPUT: {inputs.SUPPORTED}. Samples are fed to the model as stored (the model
-saved by seqnn-train does its own scaling); a file whose samples have the
-model's number of values is reshaped to the model's input shape.
+INPUT: {inputs.SUPPORTED}.
+Samples are fed to the model as stored (a model saved by seqnn-train does its own scaling); a file whose
+samples hold the model's number of values is reshaped to the model's input shape.
 A mistake (missing file, wrong shape for the model) exits with status 2 and one line on stderr.
 """
 
@@ -54,26 +55,23 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--data-dir", metavar="DIR", help="directory with the mnist / fashion_mnist IDX files")
     p.add_argument("--target", metavar="COLUMN", help="CSV input: the column holding the labels (name or index)")
     p.add_argument("--labels", metavar="FILE", help="true labels (.npy, IDX or one-column .csv) for the report")
-    p.add_argument("--top-k", type=int, default=1, metavar="K", help="show the K most likely classes (default: 1)")
+    p.add_argument("--top-k", type=positive_int, default=1, metavar="K",
+                   help="show the K most likely classes (default: 1)")
     p.add_argument("--out", metavar="FILE", help="write the predictions to this CSV file instead of printing them")
-    p.add_argument("--limit", type=int, metavar="N", help="predict only the first N samples")
-    p.add_argument("--batch-size", type=int, default=256, metavar="N", help="samples per batch (default: 256)")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="predict only the first N samples")
+    p.add_argument("--batch-size", type=positive_int, default=256, metavar="N", help="samples per batch (default: 256)")
     p.add_argument("-q", "--quiet", action="store_true", help="no line per sample: only the summary and report")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``seqnn-predict`` with ``argv`` (default: the command line) and return its exit status.
-
-    0 on success, 2 after a user mistake (its one line is on stderr), 130 when interrupted.
-    """
+    """``seqnn-predict`` with the arguments ``argv`` (default: the command line); returns the exit
+    status (see :func:`seqnn.cli.errors.run`)."""
     return run(PROG, _main, argv)
 
 
 def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    if args.top_k < 1 or args.batch_size < 1 or (args.limit is not None and args.limit < 1):
-        raise UsageError("--top-k, --batch-size and --limit must be positive integers")
     if not os.path.isfile(args.model):
         raise UsageError(f"MODEL: no such file: {args.model}")
     model = _load(args.model)
@@ -117,10 +115,14 @@ def _samples(args, expected):
         if name is None:
             raise UsageError(f"--data: unknown dataset {args.data!r}; named datasets are "
                              f"{', '.join(cli_data.NAMED)} (files go in INPUT)")
-        train, test = cli_data.load_named(name, args.data_dir)
+        for flag, value in (("--labels", args.labels), ("--target", args.target)):
+            if value is not None:
+                raise UsageError(f"{flag} applies to INPUT files; --data {name} brings its own labels")
+        named = cli_data.NAMED[name]
+        train, test = named.load_data(args.data_dir)
         x, labels = train if args.split == "train" else test
         x = inputs.fit_to_model(x, expected, f"--data {name}")
-        return x, labels, cli_data.NAMED[name][5], f"{name} ({args.split} split)"
+        return x, labels, named.class_names, f"{name} ({args.split} split)"
     if not args.inputs:
         raise UsageError("nothing to predict: give INPUT files or --data NAME (see --help)")
     parts = [inputs.read_samples(path, expected, args.target, args.split) for path in args.inputs]

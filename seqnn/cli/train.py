@@ -22,6 +22,7 @@ from .._version import __version__
 from ..models import Sequential
 from . import data as cli_data
 from . import presets
+from .args import non_negative_int, positive_int
 from .errors import EXIT_INTERRUPTED, ArgumentParser, UsageError, run
 
 PROG = "seqnn-train"
@@ -60,18 +61,19 @@ def build_parser() -> ArgumentParser:
                    help="for files: auto treats whole-number targets 0..99 as class labels (default: auto)")
     g.add_argument("--test-split", type=float, default=0.2, metavar="FRACTION",
                    help="for files without a test part: fraction held out for testing (default: 0.2)")
-    g.add_argument("--limit", type=_positive_int, metavar="N", help="train on the first N training samples only")
+    g.add_argument("--limit", type=positive_int, metavar="N", help="train on the first N training samples only")
     f = p.add_argument_group("training (as in fit)")
-    f.add_argument("--epochs", type=_positive_int, metavar="N",
+    f.add_argument("--epochs", type=positive_int, metavar="N",
                    help="default: 30 for digits, 10 for mnist / fashion_mnist, 20 for files")
-    f.add_argument("--batch-size", type=_positive_int, metavar="N",
+    f.add_argument("--batch-size", type=positive_int, metavar="N",
                    help="default: 32 for digits and files, 128 for mnist / fashion_mnist")
     f.add_argument("--optimizer", metavar="NAME", help="adam (default), sgd, rmsprop, adamw, nadam, adamax, adagrad")
     f.add_argument("--lr", "--learning-rate", type=float, dest="lr", metavar="RATE",
                    help="learning rate (default: the optimizer's, 0.001 for adam)")
     f.add_argument("--validation-split", type=float, default=0.0, metavar="FRACTION",
                    help="fraction of the training data (its end) kept for validation (default: 0)")
-    f.add_argument("--seed", type=int, default=0, help="seed for weights, shuffling, dropout, splits (default: 0)")
+    f.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed for weights, shuffling, dropout, splits (default: 0)")
     f.add_argument("--backend", default="auto", help="auto, numpy, metal or cuda (default: auto)")
     o = p.add_argument_group("output and callbacks")
     o.add_argument("--out", default="model.safetensors", metavar="FILE",
@@ -79,7 +81,7 @@ def build_parser() -> ArgumentParser:
     o.add_argument("--checkpoint-dir", metavar="DIR",
                    help="save DIR/best.safetensors (best val_loss, or loss) and DIR/last.safetensors every epoch")
     o.add_argument("--csv-log", metavar="FILE", help="write one CSV row of metrics per epoch")
-    o.add_argument("--early-stopping", type=_non_negative_int, metavar="PATIENCE",
+    o.add_argument("--early-stopping", type=non_negative_int, metavar="PATIENCE",
                    help="stop after PATIENCE epochs without improvement of val_loss (or loss) and keep the "
                         "best weights")
     o.add_argument("--resume", nargs="?", const="", metavar="DIR",
@@ -90,10 +92,8 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``seqnn-train`` with ``argv`` (default: the command line) and return its exit status.
-
-    0 on success, 2 after a user mistake (its one line is on stderr), 130 when interrupted.
-    """
+    """``seqnn-train`` with the arguments ``argv`` (default: the command line); returns the exit status
+    (see :func:`seqnn.cli.errors.run`)."""
     return run(PROG, _main, argv)
 
 
@@ -148,8 +148,6 @@ def _check_args(args) -> None:
         raise UsageError(f"--lr must be a positive number, got {args.lr}")
     if not args.out.endswith(".safetensors"):
         raise UsageError(f"--out must end in .safetensors (the format seqnn saves), got {args.out!r}")
-    if args.seed < 0:
-        raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
     backends.get(args.backend)  # an unknown or unavailable backend fails before any data is loaded
     if os.path.splitext(args.model)[1].lower() not in (".json", ".py"):
         presets.check(args.model)
@@ -248,24 +246,6 @@ def _fmt(value) -> str:
     if isinstance(value, (float, np.floating)):
         return f"{value:.4g}"
     return str(value)
-
-
-def _positive_int(text: str) -> int:
-    return _int_at_least(text, 1, "a positive integer")
-
-
-def _non_negative_int(text: str) -> int:
-    return _int_at_least(text, 0, "a non-negative integer")
-
-
-def _int_at_least(text: str, low: int, what: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = low - 1
-    if value < low:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-    return value
 
 
 if __name__ == "__main__":

@@ -14,14 +14,9 @@ import numpy as np
 
 from . import idx_dataset
 from .download import FileHashes
+from .mnist import FILES  # the same four file names as MNIST's
 
 NAME = "fashion_mnist"
-FILES = {
-    "x_train": "train-images-idx3-ubyte",
-    "y_train": "train-labels-idx1-ubyte",
-    "x_test": "t10k-images-idx3-ubyte",
-    "y_test": "t10k-labels-idx1-ubyte",
-}
 # SHA-256 of the published .gz archives (github.com/zalandoresearch/fashion-mnist, data/fashion/, whose
 # README gives their MD5s). Source: Keras's keras/src/datasets/fashion_mnist.py (FILE_HASHES); the same
 # four values appear in independent loaders (e.g. batchup's fashion_mnist.py, Flux's FashionMNIST). No
