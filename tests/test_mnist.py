@@ -102,3 +102,15 @@ def test_mnist_killed_mid_epoch_and_rerun_ends_identical(mnist_dir, tmp_path):
     best_b = sn.load_model(resumed / "best.safetensors").get_weights()
     assert all(np.array_equal(u, v) for u, v in zip(best_a, best_b))
     assert not (resumed / "backup" / "backup.safetensors").exists()
+
+
+@pytest.mark.parametrize("script", ["mnist_mlp.py", "mnist_cnn.py"])
+def test_benchmark_scripts_print_one_peers_record(mnist_dir, script):
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", script)
+    proc = subprocess.run([sys.executable, path, "--epochs", "2", "--limit-train", "512", "--data", mnist_dir],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    record = json.loads(proc.stdout)
+    assert record["ok"] and record["framework"] == "seqnn" and record["task"] == script[6:9]
+    assert record["n_train"] == 512 and len(record["epoch_seconds"]) == 2 and record["steps_per_epoch"] == 4
+    assert 0.3 < record["test_acc"] <= 1.0 and record["peak_rss_mib"] > 0
