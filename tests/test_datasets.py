@@ -275,3 +275,13 @@ def test_mnist_damaged_file_names_the_file(tmp_path, no_default_locations):
     with unverified(*ALL_FILES[:2]), \
             pytest.raises(ValueError, match="t10k-images-idx3-ubyte.gz: corrupt or truncated gzip"):
         mnist.load_data(str(tmp_path / "m"))
+
+
+def test_mnist_path_must_be_a_directory_not_kerass_npz_file(tmp_path, no_default_locations):
+    np.savez(tmp_path / "mnist.npz", x_train=np.zeros((2, 28, 28), np.uint8), y_train=np.zeros(2, np.uint8),
+             x_test=np.zeros((1, 28, 28), np.uint8), y_test=np.zeros(1, np.uint8))
+    with pytest.raises(ValueError, match=r"path: expected a directory holding mnist's IDX files, got the file .*"
+                                         r"mnist\.npz \(a Keras \.npz file loads with seqnn\.datasets\.load_npz\)"):
+        mnist.load_data(str(tmp_path / "mnist.npz"))
+    (x_train, _), _ = sn.datasets.load_npz(tmp_path / "mnist.npz")
+    assert x_train.shape == (2, 28, 28)

@@ -36,6 +36,9 @@ class DatasetNotFoundError(ValueError):
 def candidate_dirs(name: str, path: str | os.PathLike | None, data_dir_itself: bool,
                    subdirs: tuple[str, ...] = ()) -> list[str]:
     """The directories searched, in order (see the module docstring)."""
+    if path and os.path.isfile(path):
+        raise ValueError(f"path: expected a directory holding {name}'s IDX files, got the file {os.fspath(path)} "
+                         "(a Keras .npz file loads with seqnn.datasets.load_npz)")
     found = [os.fspath(path)] if path else []
     env = os.environ.get(DATA_DIR_ENV)
     if env:
