@@ -15,21 +15,12 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 from gradcheck import build64  # noqa: E402
+from torch_layout import nchw, nhwc, t  # noqa: E402
 from seqnn import layers  # noqa: E402
 
 RTOL, ATOL = 1e-12, 1e-13
 
 
-def t(a, grad=False):
-    return torch.tensor(np.asarray(a, np.float64), dtype=torch.float64, requires_grad=grad)
-
-
-def nchw(a):
-    return np.ascontiguousarray(np.moveaxis(a, -1, 1))
-
-
-def nhwc(a):
-    return np.moveaxis(a.detach().numpy(), 1, -1)
 
 
 def run_seqnn(layer, x, r):
