@@ -68,6 +68,15 @@ def test_maxpool_gradient_goes_to_the_first_maximum_on_ties():
     np.testing.assert_array_equal(dx[0, ..., 0], [[0, 1, 1, 0], [0, 0, 0, 0]])
 
 
+def test_maxpool_ties_across_rows_go_to_the_first_in_row_major_order():
+    # (0, 1) and (1, 0) tie: (0, 1) comes first when the window is read row by row, as in PyTorch.
+    layer = build64(layers.MaxPooling2D(2), (2, 2, 1))
+    x = np.array([[[[1.0], [5.0]], [[5.0], [0.0]]]])
+    layer.forward(x)
+    dx = np.array(layer.backward(np.ones((1, 1, 1, 1))))
+    np.testing.assert_array_equal(dx[0, ..., 0], [[0, 1], [0, 0]])
+
+
 def test_maxpool_odd_size_drops_the_last_row_and_column_and_their_gradient_is_zero():
     layer = build64(layers.MaxPooling2D(2), (5, 5, 2))
     x = distinct((3, 5, 5, 2), seed=3)
