@@ -1,11 +1,9 @@
 """Batch-split threading of the numpy backend's memory-bound ops: same bits as one thread."""
-import threading
-
 import numpy as np
 import pytest
 
 from seqnn import backends
-from seqnn.backends.numpy_backend import batch_threads, pooling
+from seqnn.backends.numpy_backend import batch_threads
 
 B = backends.get("numpy")
 
@@ -50,9 +48,6 @@ def test_threaded_ops_match_one_thread_bit_for_bit(monkeypatch, n, cin, strides,
         split = run_with_threads(monkeypatch, threads, lambda: conv_and_pool_step(*args))
         for a, b in zip(single, split):
             np.testing.assert_array_equal(a, b)
-    monkeypatch.setattr(pooling, "_CHUNK_BYTES", 1)  # pooling one sample at a time within each thread
-    for a, b in zip(single, run_with_threads(monkeypatch, 2, lambda: conv_and_pool_step(*args))):
-        np.testing.assert_array_equal(a, b)
 
 
 def test_work_is_split_into_disjoint_ranges_that_cover_the_batch(monkeypatch):
@@ -69,18 +64,6 @@ def test_small_work_stays_on_the_calling_thread(monkeypatch):
     seen = []
     batch_threads.over_batch(lambda a, b: seen.append((a, b)), 100, batch_threads.MIN_PARALLEL_ELEMENTS - 1)
     assert seen == [(0, 100)]
-
-
-def test_thread_workspace_is_private_to_each_thread_and_reused():
-    first = batch_threads.thread_workspace("test", (4, 3), np.float32)
-    again = batch_threads.thread_workspace("test", (2, 2), np.float64)
-    assert first.flags.c_contiguous and again.shape == (2, 2) and again.dtype == np.float64
-    assert np.shares_memory(first, again)  # a smaller request reuses the same memory
-    other = []
-    worker = threading.Thread(target=lambda: other.append(batch_threads.thread_workspace("test", (4, 3), np.float32)))
-    worker.start()
-    worker.join()
-    assert not np.shares_memory(first, other[0])
 
 
 def test_an_error_in_a_worker_reaches_the_caller(monkeypatch):

@@ -13,7 +13,6 @@ PyTorch read it), else the cores this process may run on, at most 8.
 from __future__ import annotations
 
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -25,7 +24,6 @@ _MAX_THREADS = 8
 
 _executor: ThreadPoolExecutor | None = None
 _threads: int | None = None
-_local = threading.local()
 
 
 def thread_count() -> int:
@@ -83,25 +81,6 @@ def map_rows(ufunc: Callable, out, *arrays):
     over_batch(lambda start, stop: ufunc(*(a[start:stop] for a in arrays), out=out[start:stop]),
                out.shape[0], out.size)
     return out
-
-
-def thread_workspace(key: str, shape, dtype) -> np.ndarray:
-    """A C-contiguous scratch array private to the calling thread, reused by its later calls with ``key``.
-
-    For the per-chunk temporaries of :func:`over_batch` work: each thread has
-    its own, sized for one chunk rather than the batch, so it stays in that
-    core's cache from one use to the next. Its contents are garbage on entry.
-    """
-    shape = tuple(int(d) for d in shape)
-    dtype = np.dtype(dtype)
-    nbytes = dtype.itemsize
-    for d in shape:
-        nbytes *= d
-    buffers = _local.__dict__.setdefault("buffers", {})
-    buffer = buffers.get(key)
-    if buffer is None or buffer.nbytes < nbytes:
-        buffer = buffers[key] = np.empty(nbytes, np.uint8)
-    return buffer[:nbytes].view(dtype).reshape(shape)
 
 
 def _forget_pool_after_fork() -> None:

@@ -2,30 +2,18 @@
 
 A pooling window has PH·PW entries; entry (a, b) of every window at once is
 one strided view of the input, so pooling is PH·PW whole-array ufunc calls
-(no loop over pixels or samples). Max pooling first copies those views, a
-chunk of samples at a time, into one contiguous per-thread buffer, then keeps
-a running maximum and, in an int8 array shaped like the output, the offset
-a·PW + b of the entry that won (strict ``>``: the first maximum in row-major
-order wins ties, as in PyTorch). Its backward builds the masked gradients
-(dy where ``indices == offset``) in the same buffer and writes them back
-through the views; when windows do not overlap that is one copy, so dx is
-written once.
+(no loop over pixels or samples). Max pooling keeps a running maximum and,
+in an int8 array shaped like the output, the offset a·PW + b of the entry
+that won (strict ``>``: the first maximum wins ties, as in PyTorch). Its
+backward writes dy through the same views, masked by ``indices == offset``;
+when windows do not overlap that is a plain write, so dx is written once.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from numpy.lib.stride_tricks import as_strided
-
-from .batch_threads import over_batch, thread_workspace
+from .batch_threads import over_batch
 from .conv import out_size, padded, scratch_array, window_view
-
-# Max pooling copies each chunk of samples' window entries into a contiguous
-# per-thread buffer of at most this many bytes (it stays in the core's L2
-# cache). numpy runs a ufunc over a strided window view one C-sized run at a
-# time, several times slower than over a contiguous array; one strided copy
-# followed by contiguous passes is the cheaper order.
-_CHUNK_BYTES = 1 << 19
 
 
 def _geometry(x_shape, pool_size, strides, padding):
@@ -41,21 +29,6 @@ def _geometry(x_shape, pool_size, strides, padding):
 
 def _index_dtype(pool_size):
     return np.int8 if pool_size[0] * pool_size[1] <= 127 else np.int16
-
-
-def _window_entries(xp, pool_size, strides, out_shape):
-    """(PH, PW, N, OH, OW, C) view of xp whose [a, b] is entry (a, b) of every window."""
-    n, oh, ow, c = out_shape
-    s0, s1, s2, s3 = xp.strides
-    return as_strided(xp, shape=(*pool_size, n, oh, ow, c),
-                      strides=(s1, s2, s0, strides[0] * s1, strides[1] * s2, s3), writeable=True)
-
-
-def _chunks(start, stop, bytes_per_sample):
-    """Sample ranges covering start..stop whose window entries fit in ``_CHUNK_BYTES``."""
-    step = max(1, _CHUNK_BYTES // bytes_per_sample)
-    for lo in range(start, stop, step):
-        yield lo, min(stop, lo + step)
 
 
 def _offsets(pool_size):
@@ -107,60 +80,57 @@ class PoolingOps:
         y = np.empty(shape, x.dtype) if out is None else out
         index_type = _index_dtype(pool_size)
         indices = scratch_array(scratch, "pool_indices", shape, index_type)
-        windows = pool_size[0] * pool_size[1]
+        won = scratch_array(scratch, "pool_mask", shape, np.bool_)
+        label = scratch_array(scratch, "pool_label", shape, index_type)
+        offsets = _offsets(pool_size)
 
         def pool_rows(start, stop):
-            for lo, hi in _chunks(start, stop, windows * oh * ow * c * x.itemsize):
-                part = (hi - lo, oh, ow, c)
-                entries = thread_workspace("pool_entries", (*pool_size, *part), x.dtype)
-                np.copyto(entries, _window_entries(xp[lo:hi], pool_size, strides, part))
-                entries = entries.reshape(windows, *part)
-                won = thread_workspace("pool_won", part, np.bool_)
-                label = thread_workspace("pool_label", part, index_type)
-                y_, indices_ = y[lo:hi], indices[lo:hi]
-                np.copyto(y_, entries[0])
-                indices_.fill(0)
-                for k in range(1, windows):
-                    np.greater(entries[k], y_, out=won)
-                    np.maximum(y_, entries[k], out=y_)
-                    # k grows, so a later winner's k is also the larger one: indices ← max(indices, k·won).
-                    # (A masked copy, copyto(indices, k, where=won), is ~20x slower on mixed masks.)
-                    np.multiply(won, index_type(k), out=label)
-                    np.maximum(indices_, label, out=indices_)
+            part = (stop - start, *shape[1:])
+            rows = xp[start:stop]
+            y_, indices_, won_, label_ = y[start:stop], indices[start:stop], won[start:stop], label[start:stop]
+            np.copyto(y_, window_view(rows, offsets[0], part, strides))
+            indices_.fill(0)
+            for k, offset in enumerate(offsets[1:], start=1):
+                v = window_view(rows, offset, part, strides)
+                np.greater(v, y_, out=won_)
+                np.maximum(y_, v, out=y_)
+                # k grows, so a later winner's k is also the larger one: indices ← max(indices, k·won).
+                # (A masked copy, copyto(indices, k, where=won), is ~20x slower on mixed masks.)
+                np.multiply(won_, index_type(k), out=label_)
+                np.maximum(indices_, label_, out=indices_)
 
         over_batch(pool_rows, n, xp.size)
         return y, indices
 
     def maxpool2d_backward(self, dy, indices, x_shape, pool_size, strides, padding, scratch=None, out=None):
-        n, oh, ow, c = dy.shape
+        oh, ow = dy.shape[1], dy.shape[2]
+        shape = dy.shape
         out, dxp = _gradient_target(x_shape, padding, scratch, "pool_dpadded", dy.dtype, out)
-        (ph, pw), (sh, sw) = pool_size, strides
-        windows = ph * pw
-        disjoint = sh >= ph and sw >= pw
+        won = scratch_array(scratch, "pool_mask", shape, np.bool_)
+        ph, pw = pool_size
+        disjoint = strides[0] >= ph and strides[1] >= pw
+        tiled = disjoint and strides[0] == ph and strides[1] == pw
+        part_buffer = None if disjoint else scratch_array(scratch, "pool_part", shape, dy.dtype)
 
         def scatter_rows(start, stop):
-            dx_ = dxp[start:stop]
-            if sh == ph and sw == pw:  # windows tile dx: clear only the uncovered rim, the rest is written once
+            rows = (stop - start, *shape[1:])
+            dx_, dy_, won_, indices_ = dxp[start:stop], dy[start:stop], won[start:stop], indices[start:stop]
+            if tiled:  # windows tile dx: every covered entry is written once; clear only the uncovered rim
                 dx_[:, oh * ph:] = 0
                 dx_[:, :oh * ph, ow * pw:] = 0
             else:
                 dx_.fill(0)
-            for lo, hi in _chunks(start, stop, windows * oh * ow * c * dy.itemsize):
-                part = (hi - lo, oh, ow, c)
-                grads = thread_workspace("pool_entries", (ph, pw, *part), dy.dtype)
-                won = thread_workspace("pool_won", part, np.bool_)
-                for k, grad in enumerate(grads.reshape(windows, *part)):
-                    np.equal(indices[lo:hi], k, out=won)
-                    np.multiply(dy[lo:hi], won, out=grad)
-                targets = _window_entries(dxp[lo:hi], pool_size, strides, part)
+            for k, offset in enumerate(_offsets(pool_size)):
+                dst = window_view(dx_, offset, rows, strides)
+                np.equal(indices_, k, out=won_)
                 if disjoint:
-                    np.copyto(targets, grads)
-                else:  # overlapping windows: an input may collect from several
-                    for a in range(ph):
-                        for b in range(pw):
-                            np.add(targets[a, b], grads[a, b], out=targets[a, b])
+                    np.multiply(dy_, won_, out=dst)
+                else:
+                    part = part_buffer[start:stop]
+                    np.multiply(dy_, won_, out=part)
+                    np.add(dst, part, out=dst)
 
-        over_batch(scatter_rows, n, dxp.size)
+        over_batch(scatter_rows, shape[0], dxp.size)
         return _crop_into(out, dxp, padding)
 
     # -------------------------------------------------------- average pool ---
