@@ -6,7 +6,7 @@ from typing import Any
 from .. import activations, initializers, regularizers
 from .activated import ActivatedLayer
 from .base import Layer, register
-from .spatial_args import (as_2d, check_data_format, check_input_shape, keras_default_name, normalize_padding,
+from .spatial_args import (as_2d, as_image, check_data_format, check_input_shape, keras_default_name, normalize_padding,
                            normalize_tuple, spatial_geometry)
 
 
@@ -70,27 +70,23 @@ class _Conv(ActivatedLayer, Layer):
         if self.use_bias:
             self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
 
-    def _as_2d(self, a, n):
-        """A (batch, steps, channels) array as (batch, 1, steps, channels); 2-D inputs unchanged."""
-        return a.reshape(n, 1, *a.shape[1:]) if self.rank == 1 else a
 
     # ------------------------------------------------------------- compute ---
     def forward(self, x, training=False):
         b = self.backend
         n = x.shape[0]
         self._x_shape = x.shape
-        self._x = self._as_2d(x, n)
+        self._x = as_image(self.rank, x)
         out_shape = (n, *self.output_shape[1:])
         z = self.buffer("z", out_shape)
         _, self._saved = b.conv2d(self._x, self.params["kernel"].reshape(self._kernel_shape2d),
                                   self.params.get("bias"), self._strides2d, self._padding2d, self._dilation2d,
-                                  scratch=self.buffer, out=self._as_2d(z, n), save_for_backward=bool(training))
+                                  scratch=self.buffer, out=as_image(self.rank, z), save_for_backward=bool(training))
         return self.activate(z)
 
     def backward(self, dy, need_input_grad=True):
         b = self.backend
-        n = dy.shape[0]
-        dz = self._as_2d(self.activation_backward(dy), n)
+        dz = as_image(self.rank, self.activation_backward(dy))
         geometry = (self._strides2d, self._padding2d, self._dilation2d)
         if self.trainable:
             b.conv2d_backward_kernel(dz, self._x, self._saved, self._kernel_shape2d, *geometry, scratch=self.buffer,

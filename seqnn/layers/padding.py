@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Layer, register
-from .spatial_args import check_data_format, check_input_shape, keras_default_name
+from .spatial_args import as_image, check_data_format, check_input_shape, keras_default_name
 
 
 def _pair(value: Any, owner: str, what: str) -> tuple[int, int]:
@@ -59,22 +59,19 @@ class ZeroPadding2D(Layer):
                                                                       spatial[1] + left + right)
         return (input_shape[0], *grown, input_shape[-1])
 
-    def _as_2d(self, a, n):
-        return a.reshape(n, 1, *a.shape[1:]) if self.rank == 1 else a
 
     def forward(self, x, training=False):
         n = x.shape[0]
         self._x_shape = x.shape
         y = self.buffer("y", (n, *self.output_shape[1:]))
-        self.backend.pad2d(self._as_2d(x, n), self._padding2d(), out=self._as_2d(y, n))
+        self.backend.pad2d(as_image(self.rank, x), self._padding2d(), out=as_image(self.rank, y))
         return y
 
     def backward(self, dy, need_input_grad=True):
         if not need_input_grad:
             return None
-        n = dy.shape[0]
         dx = self.buffer("dx", self._x_shape)
-        self.backend.pad2d_backward(self._as_2d(dy, n), self._padding2d(), out=self._as_2d(dx, n))
+        self.backend.pad2d_backward(as_image(self.rank, dy), self._padding2d(), out=as_image(self.rank, dx))
         return dx
 
     def get_config(self):

@@ -1,10 +1,11 @@
 """Pooling layers: max and average over windows, and over the whole image (global)."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .base import Layer, register
-from .spatial_args import (as_2d, check_data_format, check_input_shape, keras_default_name, normalize_padding,
+from .spatial_args import (as_2d, as_image, check_data_format, check_input_shape, keras_default_name, normalize_padding,
                            normalize_tuple, spatial_geometry)
 
 
@@ -49,39 +50,36 @@ class _Pooling(Layer):
         self._pool2d = as_2d(self.rank, self.pool_size, 1)
         self._strides2d = as_2d(self.rank, self.strides, 1)
 
-    def _as_2d(self, a, n):
-        return a.reshape(n, 1, *a.shape[1:]) if self.rank == 1 else a
 
     def forward(self, x, training=False):
         b = self.backend
         n = x.shape[0]
         self._x_shape = x.shape
-        x2 = self._as_2d(x, n)
+        x2 = as_image(self.rank, x)
         self._x2_shape = x2.shape
         y = self.buffer("y", (n, *self.output_shape[1:]))
         args = (self._pool2d, self._strides2d, self._padding2d)
         if self.kind == "max":
-            _, self._indices = b.maxpool2d(x2, *args, scratch=self.buffer, out=self._as_2d(y, n))
+            _, self._indices = b.maxpool2d(x2, *args, scratch=self.buffer, out=as_image(self.rank, y))
             if self._applies_relu():
                 b.relu(y, out=y)
         else:
-            b.avgpool2d(x2, *args, scratch=self.buffer, out=self._as_2d(y, n))
+            b.avgpool2d(x2, *args, scratch=self.buffer, out=as_image(self.rank, y))
         return y
 
     def backward(self, dy, need_input_grad=True):
         if not need_input_grad:
             return None
         b = self.backend
-        n = dy.shape[0]
         dx = self.buffer("dx", self._x_shape)
         args = (self._x2_shape, self._pool2d, self._strides2d, self._padding2d)
         if self.kind == "max":
             if self._applies_relu():
                 dy = b.relu_backward(dy, None, self.buffer("y", dy.shape), out=dy)
-            b.maxpool2d_backward(self._as_2d(dy, n), self._indices, *args, scratch=self.buffer,
-                                 out=self._as_2d(dx, n))
+            b.maxpool2d_backward(as_image(self.rank, dy), self._indices, *args, scratch=self.buffer,
+                                 out=as_image(self.rank, dx))
         else:
-            b.avgpool2d_backward(self._as_2d(dy, n), *args, scratch=self.buffer, out=self._as_2d(dx, n))
+            b.avgpool2d_backward(as_image(self.rank, dy), *args, scratch=self.buffer, out=as_image(self.rank, dx))
         return dx
 
     @property
@@ -175,9 +173,7 @@ class _GlobalPooling(Layer):
             return None
         b = self.backend
         n, c = dy.shape[0], dy.shape[-1]
-        spatial = 1
-        for d in self._x_shape[1:-1]:
-            spatial *= d
+        spatial = math.prod(self._x_shape[1:-1])
         dx = self.buffer("dx", (n, spatial, c))
         if self.kind == "max":
             b.global_maxpool_backward(dy.reshape(n, c), self._indices, spatial, out=dx)

@@ -89,6 +89,11 @@ def as_2d(rank: int, values: tuple, fill):
     return (fill, *values) if rank == 1 else tuple(values)
 
 
+def as_image(rank: int, a):
+    """A 1-D layer's (batch, steps, channels) array as a (batch, 1, steps, channels) view; 2-D arrays unchanged."""
+    return a.reshape(a.shape[0], 1, *a.shape[1:]) if rank == 1 else a
+
+
 def keras_default_name(snake: str) -> str:
     """Keras's spelling of a class-derived name: "conv2_d" → "conv2d", "max_pooling1_d" → "max_pooling1d"."""
     return re.sub(r"(\d)_d$", r"\1d", snake)
