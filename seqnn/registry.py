@@ -17,9 +17,14 @@ through ``get_config`` / ``from_config`` like built-in ones::
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextlib
+import functools
+from typing import Any, Callable, Iterator
 
 from .errors import UnknownNameError
+
+# Every Registry, so that custom_object_scope can offer a custom object to each kind.
+_ALL: list["Registry"] = []
 
 
 def _key(name: str) -> str:
@@ -31,12 +36,21 @@ def _key(name: str) -> str:
 class Registry:
     """A case-insensitive map from names to factories for one kind of object."""
 
-    def __init__(self, kind: str, base: type | None = None):
+    def __init__(self, kind: str, base: type | None = None, wrap_function: Callable | None = None):
+        """``wrap_function(fn)``, when given, turns a plain function into an instance (metric functions)."""
         self.kind = kind
         self.base = base
+        self.wrap_function = wrap_function
         self._entries: dict[str, Callable] = {}
         self._aliases: dict[str, dict[str, Any]] = {}
         self._display: dict[str, str] = {}
+        _ALL.append(self)
+
+    def accepts(self, obj: Any) -> bool:
+        """Whether ``obj`` (a class or a function) can be registered here."""
+        if isinstance(obj, type):
+            return self.base is None or issubclass(obj, self.base)
+        return callable(obj) and (self.base is None or self.wrap_function is not None)
 
     def register(self, *names: str, **defaults: Any) -> Callable:
         """Class decorator: register under the class name and every alias in ``names``.
@@ -99,11 +113,38 @@ class Registry:
         if self.base is not None and not isinstance(identifier, self.base):
             if isinstance(identifier, type) and issubclass(identifier, self.base):
                 return identifier()
+            if self.wrap_function is not None and callable(identifier) and not isinstance(identifier, type):
+                return self.wrap_function(identifier)
             raise TypeError(
                 f"expected a {self.kind} name, config dict or {self.base.__name__} instance, "
                 f"got {type(identifier).__name__}: {identifier!r}"
             )
         return identifier
+
+
+@contextlib.contextmanager
+def custom_object_scope(custom_objects: dict[str, Any] | None) -> Iterator[None]:
+    """Make ``{name: class}`` known to every registry that accepts it, inside the ``with`` only.
+
+    ``load_model(path, custom_objects=...)`` uses it, so the names a file
+    refers to resolve while it loads without staying registered afterwards
+    (Keras's ``custom_object_scope``).
+    """
+    saved = [(registry, dict(registry._entries), dict(registry._aliases), dict(registry._display))
+             for registry in _ALL]
+    try:
+        for name, obj in (custom_objects or {}).items():
+            targets = [registry for registry in _ALL if registry.accepts(obj)]
+            if not isinstance(name, str) or not targets:
+                raise TypeError(f"custom_objects: expected {{name: class}} with a seqnn Layer, Loss, Metric, "
+                                f"Optimizer, ... subclass, got {name!r}: {obj!r}")
+            for registry in targets:
+                wrap = registry.wrap_function
+                registry.add(name, obj if wrap is None or isinstance(obj, type) else functools.partial(wrap, obj))
+        yield
+    finally:
+        for registry, entries, aliases, display in saved:
+            registry._entries, registry._aliases, registry._display = entries, aliases, display
 
 
 class Configurable:

@@ -158,10 +158,9 @@ def test_existing_directory_as_path_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("model.keras",), "ModelCheckpoint: the filepath must end in `.safetensors` (seqnn's model file format). "
-                       "Received: filepath=model.keras"),
-    (("w.weights.h5",), "must end in `.safetensors`"),
-    (("w.h5", "val_loss", 0, False, True), "(seqnn's weights file format). Received: filepath=w.h5"),
+    (("model.pt",), "ModelCheckpoint: the filepath must end in .safetensors (seqnn's format) or a Keras name "
+                    "(.keras, .h5, .hdf5, also written as safetensors); got filepath='model.pt'"),
+    (("w.weights", "val_loss", 0, False, True), "got filepath='w.weights'"),
     (("m{}.safetensors",), "has a positional field {}; name the value"),
     (("m{epoch.safetensors",), "is not a valid template"),
 ])
@@ -188,8 +187,14 @@ def test_upper_case_extension_and_pathlike_are_accepted(tmp_path):
 def test_verbose_messages(tmp_path, capsys):
     fit_scripted(ModelCheckpoint(tmp_path / "v.safetensors", save_best_only=True, verbose=1), [1.0, 2.0])
     out = capsys.readouterr().out
-    assert f"Epoch 1: val_loss improved from None to 1.00000, saving model to {tmp_path / 'v.safetensors'}" in out
+    assert f"Epoch 1: val_loss improved from inf to 1.00000, saving model to {tmp_path / 'v.safetensors'}" in out
     assert "Epoch 2: val_loss did not improve from 1.00000" in out
+
+
+def test_verbose_message_starts_from_minus_inf_when_maximizing(tmp_path, capsys):
+    fit_scripted(ModelCheckpoint(tmp_path / "v.safetensors", monitor="val_loss", mode="max", save_best_only=True,
+                                 verbose=1), [1.0])
+    assert "Epoch 1: val_loss improved from -inf to 1.00000" in capsys.readouterr().out
 
 
 def test_state_round_trip(tmp_path):

@@ -54,7 +54,7 @@ USER_MISTAKES = [
     (["--seed", "-1"], ["argument --seed: expected a non-negative integer, got '-1'"]),
     (["--optimizer", "adamm"], ["unknown optimizer 'adamm'", "adam"]),
     (["--backend", "tpu"], ["tpu"]),
-    (["--out", "model.h5"], ["--out must end in .safetensors"]),
+    (["--out", "model.pt"], ["--out: the filepath must end in .safetensors", "model.pt"]),
     (["--validation-split", "1.5"], ["--validation-split must be in [0, 1)"]),
     (["--no-such-flag"], ["unrecognized arguments: --no-such-flag"]),
     (["--data", "mnist"], ["mnist: files not found", "train-images-idx3-ubyte.gz", ".cache"]),

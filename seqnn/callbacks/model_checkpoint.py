@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import os
 import string
+import warnings
 
+from ..saving.file_names import NATIVE_SUFFIX, KerasFileNameWarning, check_save_path
 from ._output import print_msg
 from .monitor_callback import MonitorCallback, check_number, decode_float, encode_float
-
-_EXTENSION = ".safetensors"
-
 
 def _check_template(filepath: str) -> None:
     """Refuse at construction a template that can never be filled: bad braces or positional ``{}`` fields."""
@@ -46,12 +45,13 @@ class ModelCheckpoint(MonitorCallback):
     anyway; overwriting the best file with an unjudged model defeats the
     option).
 
-    The path must end in ``.safetensors`` (the only format seqnn writes);
-    anything else is refused at construction, as Keras refuses paths that do
-    not end in ``.keras`` / ``.weights.h5``.
+    The file is always safetensors. Its name ends in ``.safetensors``, or in
+    one of Keras's suffixes (``.keras``, ``.weights.h5``, ``.h5``), accepted so
+    Keras scripts run unchanged, with a warning that the file is not a Keras
+    archive; other names are refused at construction, as Keras does.
 
     Args:
-        filepath: file path template ending in ``.safetensors``.
+        filepath: file path template ending in ``.safetensors`` (or a Keras suffix).
         monitor: quantity compared with ``save_best_only``.
         verbose: 1 prints a line per decision.
         save_best_only: save only improvements of ``monitor``.
@@ -71,13 +71,7 @@ class ModelCheckpoint(MonitorCallback):
                  save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
                  save_freq: str | int = "epoch", initial_value_threshold: float | None = None):
         super().__init__(monitor=monitor, mode=mode, min_delta=0.0)
-        if not isinstance(filepath, (str, os.PathLike)):
-            raise ValueError(f"ModelCheckpoint: filepath must be a path ending in {_EXTENSION}, got {filepath!r}")
-        self.filepath = os.fspath(filepath)
-        if not self.filepath.lower().endswith(_EXTENSION):
-            what = "weights" if save_weights_only else "model"
-            raise ValueError(f"ModelCheckpoint: the filepath must end in `{_EXTENSION}` (seqnn's {what} file "
-                             f"format). Received: filepath={self.filepath}")
+        self.filepath = check_save_path(filepath, "ModelCheckpoint")
         _check_template(self.filepath)
         if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
                                      or save_freq <= 0):
@@ -121,14 +115,17 @@ class ModelCheckpoint(MonitorCallback):
             return
         if os.path.isdir(filepath):
             raise ValueError(f"ModelCheckpoint: filepath {filepath} is an existing directory; give a file path "
-                             f"ending in {_EXTENSION}")
+                             f"ending in {NATIVE_SUFFIX}")
         directory = os.path.dirname(filepath)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        if self.save_weights_only:
-            self.model.save_weights(filepath)
-        else:
-            self.model.save(filepath)
+        with warnings.catch_warnings():
+            # Warned once for the template at construction, not again for every file it names.
+            warnings.simplefilter("ignore", KerasFileNameWarning)
+            if self.save_weights_only:
+                self.model.save_weights(filepath)
+            else:
+                self.model.save(filepath)
 
     def _should_save(self, epoch: int, logs: dict, filepath: str) -> bool:
         if not self.save_best_only:
@@ -138,7 +135,8 @@ class ModelCheckpoint(MonitorCallback):
         current = self.get_monitor_value(logs)
         if current is None:
             return False
-        best = "None" if self.best is None else f"{self.best:.5f}"
+        # Keras starts from ±inf, and says so: "val_loss improved from inf to 0.31416".
+        best = f"{self.best:.5f}" if self.best is not None else "-inf" if self.direction == "max" else "inf"
         if self._is_improvement(current, self.best):
             if self.verbose > 0:
                 print_msg(f"Epoch {epoch + 1}: {self.monitor} improved from {best} to {current:.5f}, "

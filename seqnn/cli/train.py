@@ -20,6 +20,7 @@ import numpy as np
 from .. import backends, callbacks, optimizers, utils
 from .._version import __version__
 from ..models import Sequential
+from ..saving.file_names import check_save_path
 from . import data as cli_data
 from . import presets
 from .args import non_negative_int, positive_int
@@ -146,8 +147,10 @@ def _check_args(args) -> None:
         raise UsageError(f"--validation-split must be in [0, 1), got {args.validation_split}")
     if args.lr is not None and not args.lr > 0:
         raise UsageError(f"--lr must be a positive number, got {args.lr}")
-    if not args.out.endswith(".safetensors"):
-        raise UsageError(f"--out must end in .safetensors (the format seqnn saves), got {args.out!r}")
+    try:
+        check_save_path(args.out, "--out")
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     backends.get(args.backend)  # an unknown or unavailable backend fails before any data is loaded
     if os.path.splitext(args.model)[1].lower() not in (".json", ".py"):
         presets.check(args.model)

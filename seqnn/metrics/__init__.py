@@ -74,7 +74,10 @@ def check_scalar(metric: Any) -> None:
                      f"be logged during training; {hint}")
 
 
-def serialize(metric: Metric) -> dict:
+def serialize(metric: Metric) -> dict | str:
+    """A config dict, or for a metric function its name (resolved again through the registry on load)."""
+    if type(metric) is MeanMetricWrapper:
+        return metric.name
     return {"class_name": type(metric).__name__, "config": metric.get_config()}
 
 

@@ -158,7 +158,8 @@ def _snake(name: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-registry = Registry("metric", base=Metric)
+# A plain function ``fn(y_true, y_pred)`` is a metric too: the mean of its per-sample values.
+registry = Registry("metric", base=Metric, wrap_function=MeanMetricWrapper)
 register = registry.register
 
 

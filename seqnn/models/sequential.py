@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import activations as activations_module, backends, losses, metrics as metrics_module, optimizers
 from ..errors import NotCompiledError
+from ..registry import custom_object_scope
 from ..layers import Layer, InputLayer
 from ..layers import registry as layer_registry
 from ..layers import serialize as serialize_layer
@@ -100,6 +101,22 @@ class Sequential(Trainer):
         if shape is not None:
             self._build_layers(shape, start=len(self._layers) - 1)
         return self
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or at position ``index`` of ``layers`` (Keras's ``get_layer``)."""
+        if (name is None) == (index is None):
+            raise ValueError("get_layer() takes a layer name or an index, not both and not neither; "
+                             f"got name={name!r}, index={index!r}")
+        if index is not None:
+            if not -len(self._layers) <= index < len(self._layers):
+                raise ValueError(f"get_layer: index {index} is out of range for a model with "
+                                 f"{len(self._layers)} layers")
+            return self._layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"get_layer: no layer named {name!r}; the layers are "
+                         f"{', '.join(repr(layer.name) for layer in self._layers) or 'none'}")
 
     def pop(self) -> Layer:
         """Remove and return the last layer (Keras's ``pop``)."""
@@ -220,11 +237,7 @@ class Sequential(Trainer):
         resolved_optimizer = optimizers.get(optimizer)
         if metrics is not None and not isinstance(metrics, (list, tuple)):
             raise TypeError(f"metrics must be a list of names or Metric objects, got {type(metrics).__name__}")
-        for spec in metrics or []:
-            # Unknown names and array-valued metrics fail here, not at the first fit.
-            # ("accuracy" is resolved later, from the loss and the output shape.)
-            if not (isinstance(spec, str) and spec.lower() in ("accuracy", "acc")):
-                metrics_module.check_scalar(metrics_module.get(spec))
+        metric_specs = [self._metric_spec(spec) for spec in metrics or []]
         self.backend, self.dtype = resolved_backend, dtype
         if self.built:
             self._build_layers(self._layers[0].input_shape, start=0)
@@ -233,17 +246,35 @@ class Sequential(Trainer):
                 if layer.built:
                     layer.move_to(self.backend, self.dtype)
         self.loss, self.optimizer = resolved_loss, resolved_optimizer
-        self._metric_specs = list(metrics or [])
+        self._metric_specs = metric_specs
         self.compiled = True
         self.compile_config = {
             "optimizer": optimizers.serialize(resolved_optimizer),
             "loss": None if resolved_loss is None else losses.serialize(resolved_loss),
-            "metrics": [m if isinstance(m, str) else metrics_module.serialize(m) for m in self._metric_specs],
+            "metrics": [spec if isinstance(spec, str) else metrics_module.serialize(resolved)
+                        for spec, resolved in zip(metrics or [], metric_specs)],
             "backend": resolved_backend.name if isinstance(backend, str) and backend != "auto" else "auto",
             "dtype": dtype,
         }
         self._reset_training_state()
         return self
+
+    @staticmethod
+    def _metric_spec(spec: Any) -> Any:
+        """The Metric for a name, config dict, class, function or instance; "accuracy" stays a name.
+
+        Resolving here (not at the first fit) makes unknown names and array-valued
+        metrics fail at compile, and lets a model loaded with ``custom_objects``
+        keep its custom metrics after the loading scope ends. "accuracy" is
+        resolved later, from the loss and the output shape.
+        """
+        if isinstance(spec, str) and spec.lower() in ("accuracy", "acc"):
+            return spec
+        metric = metrics_module.get(spec)
+        if isinstance(spec, str):
+            metric.name = spec  # the log key is the name as written
+        metrics_module.check_scalar(metric)
+        return metric
 
     def _reset_training_state(self) -> None:
         self._undo_fusion()
@@ -251,6 +282,17 @@ class Sequential(Trainer):
         self.arena = None
         self.compiled_metrics: list = []
         self._train_loss = None
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """``["loss", *metric names]``: the order of ``evaluate()``'s list and the logs' keys.
+
+        (Keras 2's meaning; Keras 3 lists its internal trackers instead.)
+        """
+        if not self.compiled:
+            return []
+        names = [] if self.loss is None else ["loss"]
+        return names + [spec if isinstance(spec, str) else spec.name for spec in self._metric_specs]
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
@@ -300,13 +342,12 @@ class Sequential(Trainer):
         """Rebuild an (uncompiled) model from ``get_config()`` output or its JSON."""
         if isinstance(config, str):
             config = json.loads(config)
-        for name, obj in (custom_objects or {}).items():
-            layer_registry.add(name, obj)
         if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
             raise ValueError("a Sequential config is a dict with a 'layers' list (from get_config())")
-        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for entry in config["layers"]:
-            model.add(layer_registry.from_config(entry))
+        with custom_object_scope(custom_objects):
+            model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+            for entry in config["layers"]:
+                model.add(layer_registry.from_config(entry))
         return model
 
     def to_json(self) -> str:

@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
+from ..registry import custom_object_scope
 from . import safetensors_file
+from .file_names import check_save_path
 
 FORMAT = "seqnn"
 
@@ -53,6 +55,7 @@ def save_model(model, path: str | os.PathLike, include_optimizer: bool = True,
     ``training_state`` (JSON-able) and ``extra_tensors`` (names outside
     ``layers.``/``optimizer.``) are BackupAndRestore's additions.
     """
+    path = check_save_path(path, "save")
     if not model.built:
         raise ValueError("save: the model has no weights yet; build it (Input, build(), or fit) first")
     tensors = weight_tensors(model)
@@ -75,6 +78,7 @@ def save_model(model, path: str | os.PathLike, include_optimizer: bool = True,
 
 def save_weights(model, path: str | os.PathLike) -> None:
     """Write only the weights (``layers.<i>.<param>``), atomically."""
+    path = check_save_path(path, "save_weights")
     if not model.built:
         raise ValueError("save_weights: the model has no weights yet; build it first")
     safetensors_file.write(path, weight_tensors(model), {"format": FORMAT, "seqnn_version": __version__})
@@ -132,14 +136,15 @@ def load_model(path: str | os.PathLike, compile: bool = True, custom_objects: di
     if metadata.get("format") != FORMAT:
         raise ValueError(f"{path}: not a seqnn model file (its metadata has no format='seqnn'; "
                          "a file from another tool can be read with model.load_weights if its tensor names match)")
-    model = Sequential.from_config(_metadata_json(metadata, "model_config", path), custom_objects=custom_objects)
-    weights = {k: v for k, v in tensors.items() if not k.startswith("optimizer.")}
-    if not model.built:
-        if weights:
-            raise ValueError(f"{path}: holds weights but its model config has no input shape")
-        return model
-    if compile and "compile_config" in metadata:
-        model.compile(**_metadata_json(metadata, "compile_config", path))
+    with custom_object_scope(custom_objects):
+        model = Sequential.from_config(_metadata_json(metadata, "model_config", path))
+        weights = {k: v for k, v in tensors.items() if not k.startswith("optimizer.")}
+        if not model.built:
+            if weights:
+                raise ValueError(f"{path}: holds weights but its model config has no input shape")
+            return model
+        if compile and "compile_config" in metadata:
+            model.compile(**_metadata_json(metadata, "compile_config", path))
     expected = {f"layers.{i}.{key}": tuple(v.shape) for i, layer in enumerate(model.layers)
                 for key, v in layer.params.items()}
     check_names_and_shapes(expected, weights, path)

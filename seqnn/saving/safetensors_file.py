@@ -43,8 +43,16 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]
     return tensors, header.get("__metadata__") or {}
 
 
+# What a file saved by Keras itself starts with: a ``.keras`` archive or a Keras 2 ``.h5`` file.
+_OTHER_FORMATS = ((b"PK\x03\x04", "a Keras archive (zip)"), (b"\x89HDF\r\n\x1a\n", "an HDF5 file (Keras 2 .h5)"))
+
+
 def read_header(raw: bytes, path: str) -> dict:
     """The JSON header, checked for the damage a crash or another tool can cause."""
+    for magic, what in _OTHER_FORMATS:
+        if raw.startswith(magic):
+            raise ValueError(f"{path}: {what}, not a safetensors file; seqnn reads the safetensors files it "
+                             "writes (whatever their name), not Keras's own formats")
     if len(raw) < 8:
         raise ValueError(f"{path}: truncated file ({len(raw)} bytes): not a safetensors file")
     (length,) = struct.unpack("<Q", raw[:8])
