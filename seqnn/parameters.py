@@ -14,25 +14,24 @@ from typing import Iterable
 class ParameterArena:
     """Flat storage for the trainable parameters (and their gradients) of some layers.
 
-    ``paths`` name the parameters ``layers.<i>.<param>``, the names used in
-    weight files, in model order.
+    ``entries`` are ``(path, layer, key)``: ``layer.params[key]`` is stored
+    under ``path`` (``layers.<i>.<param>``, the name used in weight files),
+    in model order. A plain list of layers stands for their trainable weights,
+    named by position.
     """
 
-    def __init__(self, backend, dtype: str, layers: Iterable):
+    def __init__(self, backend, dtype: str, entries: Iterable):
         self.backend, self.dtype = backend, dtype
         self.paths: list[str] = []
         self.shapes: dict[str, tuple] = {}
         self.offsets: dict[str, int] = {}
-        entries = []
+        entries = [item for index, item in enumerate(entries) for item in _as_entries(index, item)]
         offset = 0
-        for index, layer in enumerate(layers):
-            for key in layer.trainable_names:
-                path = f"layers.{index}.{key}"
-                shape = tuple(layer.params[key].shape)
-                self.paths.append(path)
-                self.shapes[path], self.offsets[path] = shape, offset
-                entries.append((path, layer, key))
-                offset += math.prod(shape)
+        for path, layer, key in entries:
+            shape = tuple(layer.params[key].shape)
+            self.paths.append(path)
+            self.shapes[path], self.offsets[path] = shape, offset
+            offset += math.prod(shape)
         self.size = offset
         self.values = backend.zeros((offset,), dtype)
         self.grads = backend.zeros((offset,), dtype)
@@ -49,3 +48,10 @@ class ParameterArena:
 
     def views(self, flat) -> dict:
         return {path: self.view(flat, path) for path in self.paths}
+
+
+def _as_entries(index: int, item) -> list[tuple]:
+    """An entry as given, or a layer's trainable weights as ``layers.<index>.<key>`` entries."""
+    if isinstance(item, tuple):
+        return [item]
+    return [(f"layers.{index}.{key}", item, key) for key in item.trainable_names]

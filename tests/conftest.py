@@ -1,4 +1,4 @@
-"""Shared fixtures: a fixed global seed per test, and the MNIST location."""
+"""Shared fixtures: a fixed global seed and fresh automatic names per test, and the MNIST location."""
 import os
 
 import numpy as np
@@ -10,6 +10,7 @@ import seqnn as sn
 @pytest.fixture(autouse=True)
 def _fixed_seed():
     sn.utils.set_random_seed(1234)
+    sn.utils.clear_session()  # layer names start again at "dense", as in a fresh process
     yield
 
 

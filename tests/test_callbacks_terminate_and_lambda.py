@@ -79,7 +79,7 @@ def test_lambda_callback_hooks_receive_keras_arguments():
         on_train_end=lambda logs: calls.append(("train_end", sorted(logs))))
     model = sn.Sequential([sn.Input((4,)), sn.layers.Dense(1)]).compile(optimizer="sgd", loss="mse")
     model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[cb])
-    assert calls == [("train_begin", None), ("epoch_begin", 0), ("batch_end", 0, ["loss"]),
+    assert calls == [("train_begin", {}), ("epoch_begin", 0), ("batch_end", 0, ["loss"]),
                      ("batch_end", 1, ["loss"]), ("epoch_end", 0, ["loss"]), ("epoch_begin", 1),
                      ("batch_end", 0, ["loss"]), ("batch_end", 1, ["loss"]), ("epoch_end", 1, ["loss"]),
                      ("train_end", ["loss"])]

@@ -59,12 +59,15 @@ class CallbackList:
 
 
 def _dispatch(hook: str, indexed: bool):
+    # Every hook gets a dict, never None: Keras's own callbacks and guides call logs.keys() anywhere.
     if indexed:
         def call(self, index, logs=None):
+            logs = {} if logs is None else logs
             for cb in self.callbacks:
                 getattr(cb, hook)(index, logs=logs)
     else:
         def call(self, logs=None):
+            logs = {} if logs is None else logs
             for cb in self.callbacks:
                 getattr(cb, hook)(logs=logs)
     call.__name__ = hook

@@ -33,6 +33,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import initializers, regularizers
+from ..naming import unique_name
 from ..registry import Registry
 
 Shape = tuple  # (None, d1, d2, ...)
@@ -46,10 +47,17 @@ class Layer:
     """Base class of every layer."""
 
     def __init__(self, name: str | None = None, trainable: bool = True,
-                 input_shape: Sequence[int] | None = None, dtype: Any = None):
-        self.name = name
+                 input_shape: Sequence[int] | None = None, dtype: Any = None, input_dim: int | None = None):
+        self.name = name or unique_name(self.default_name())
         self.trainable = bool(trainable)
-        # Keras's ``Dense(32, input_shape=(784,))`` shortcut for a first layer.
+        # Keras's ``Dense(32, input_shape=(784,))`` shortcut for a first layer; Keras 2's
+        # ``input_dim=784`` means the same.
+        if input_dim is not None:
+            if input_shape is not None:
+                raise ValueError(f"{type(self).__name__}: pass input_shape or input_dim, not both")
+            if isinstance(input_dim, bool) or not isinstance(input_dim, int) or input_dim <= 0:
+                raise ValueError(f"{type(self).__name__}: input_dim must be a positive integer, got {input_dim!r}")
+            input_shape = (input_dim,)
         self.input_shape_hint = tuple(input_shape) if input_shape is not None else None
         self.dtype_policy = dtype
         self.built = False

@@ -140,6 +140,9 @@ class ArrayBatches:
                 idx = order[step * bs:(step + 1) * bs]
                 yield tuple(None if a is None else a[idx] for a in (self.x, self.y, self.w))
 
+    def end_epoch(self) -> None:
+        """Nothing to do: arrays are reshuffled when the next epoch starts."""
+
     @property
     def shuffle_state(self) -> dict | None:
         """The shuffling generator's state (JSON-able), to replay an epoch's order exactly."""
@@ -176,6 +179,12 @@ class LoaderBatches:
         return len(self.source) if hasattr(self.source, "__len__") else None
 
     shuffle_state = None  # a loader shuffles (or not) on its own
+
+    def end_epoch(self) -> None:
+        """Tell the source a training epoch ended (Keras's ``PyDataset.on_epoch_end``)."""
+        on_epoch_end = getattr(self.source, "on_epoch_end", None)
+        if callable(on_epoch_end):
+            on_epoch_end()
 
     def __iter__(self) -> Iterator[tuple]:
         return self.epoch()

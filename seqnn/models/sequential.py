@@ -16,10 +16,12 @@ import numpy as np
 
 from .. import activations as activations_module, backends, losses, metrics as metrics_module, optimizers
 from ..errors import NotCompiledError
+from ..naming import unique_name
 from ..registry import custom_object_scope
 from ..layers import Layer, InputLayer
 from ..layers import registry as layer_registry
 from ..layers import serialize as serialize_layer
+from .nesting import NestedModel
 from .summary import format_summary
 from .trainer import Trainer
 
@@ -28,7 +30,7 @@ _DTYPES = ("float32", "float64")
 _IGNORED_COMPILE_ARGS = ("run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss")
 
 
-class Sequential(Trainer):
+class Sequential(Trainer, NestedModel):
     """A linear stack of layers.
 
     Example::
@@ -43,7 +45,7 @@ class Sequential(Trainer):
 
     def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None,
                  trainable: bool = True):
-        self.name = name or "sequential"
+        self.name = name or unique_name("sequential")
         self.trainable = trainable
         self.input_layer: InputLayer | None = None
         self._layers: list[Layer] = []
@@ -86,15 +88,16 @@ class Sequential(Trainer):
             if self._layers or self.input_layer is not None:
                 raise ValueError("an Input can only be the first entry of a Sequential model")
             self.input_layer = layer
-            layer.name = layer.name or "input_layer"
             return self
         if not isinstance(layer, Layer):
             raise TypeError(f"add() takes a seqnn layer, got {type(layer).__name__}: {layer!r}")
+        if layer is self:
+            raise ValueError("a model cannot be added to itself")
         if any(layer is existing for existing in self._layers):
             raise ValueError(f"layer {layer.name!r} is already in this model; create a new layer instead")
-        layer.name = self._unique_name(layer.name or layer.default_name())
+        layer.name = self._unique_name(layer.name)
         if not self._layers and self.input_layer is None and layer.input_shape_hint is not None:
-            self.input_layer = InputLayer(shape=layer.input_shape_hint, name="input_layer")
+            self.input_layer = InputLayer(shape=layer.input_shape_hint)
         self._layers.append(layer)
         self._structure_changed()
         shape = self._shape_before(len(self._layers) - 1)
@@ -181,7 +184,7 @@ class Sequential(Trainer):
             input_shape = self.input_layer.batch_shape
         input_shape = (None, *tuple(input_shape)[1:])
         if self.input_layer is None:
-            self.input_layer = InputLayer(shape=input_shape[1:], name=self._unique_name("input_layer"))
+            self.input_layer = InputLayer(shape=input_shape[1:])
         elif tuple(self.input_layer.shape) != tuple(input_shape[1:]):
             raise ValueError(f"input_shape {input_shape} does not match the model's Input "
                              f"{self.input_layer.batch_shape}")
@@ -300,7 +303,10 @@ class Sequential(Trainer):
                                    "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')")
 
     def _signature(self) -> tuple:
-        return tuple((id(layer), layer.trainable, id(layer.backend), layer.dtype) for layer in self._layers)
+        # What the arena depends on: the layers, where they live, which weights train (through nested
+        # models), and the weight arrays themselves (another model's arena may have taken them over).
+        return (tuple((id(layer), id(layer.backend), layer.dtype) for layer in self.innermost_layers()),
+                tuple((path, id(layer.params[key])) for path, layer, key in self.weight_entries(trainable_only=True)))
 
     def _prepare(self) -> None:
         """Resolve what compile could not before the model was built: fusion, metrics, the arena."""
@@ -308,6 +314,10 @@ class Sequential(Trainer):
             return
         last = self._layers[-1]
         self._undo_fusion()
+        for layer in self._layers:
+            if isinstance(layer, NestedModel):  # trained alone before, it may have handed its softmax to its loss
+                layer._undo_fusion()
+                layer._prepared_for = None
         self._train_loss = None
         if self.loss is not None:
             loss = self.loss
@@ -324,11 +334,11 @@ class Sequential(Trainer):
         self._fuse_relu_into_max_pooling()
         from ..parameters import ParameterArena
 
-        self.arena = ParameterArena(self.backend, self.dtype, self._layers)
+        self.arena = ParameterArena(self.backend, self.dtype, self.weight_entries(trainable_only=True))
         self.optimizer.build(self.arena)
         self._first_trainable = next((i for i, layer in enumerate(self._layers) if layer.trainable_names),
                                      len(self._layers))
-        self._regularized = [layer for layer in self._layers if layer.param_regularizers]
+        self._regularized = [layer for layer in self.innermost_layers() if layer.param_regularizers]
         self._prepared_for = self._signature()
 
     # -------------------------------------------------------------- config ---
@@ -390,7 +400,7 @@ class Sequential(Trainer):
 
     @property
     def trainable_weights(self) -> list:
-        return [layer.params[k] for layer in self._layers for k in layer.trainable_names]
+        return [layer.params[key] for _, layer, key in self.weight_entries(trainable_only=True)]
 
     def count_params(self) -> int:
         self._require_built("count_params")
@@ -419,9 +429,20 @@ class Sequential(Trainer):
 
         load_weights_into(self, filepath)
 
-    def summary(self, line_length: int = 80, print_fn=None) -> None:
-        """Print layer names, output shapes and parameter counts (to ``print_fn`` if given)."""
+    def summary(self, line_length: int | None = None, print_fn=None, **keras_args) -> None:
+        """Print layer names, output shapes and parameter counts as Keras 3 does (to ``print_fn`` if given).
+
+        ``line_length`` defaults to Keras's: 88 columns, less on a narrower terminal.
+        Keras's ``positions``, ``expand_nested``, ``show_trainable`` and
+        ``layer_range`` are accepted and ignored.
+        """
+        for key in keras_args:
+            if key not in ("positions", "expand_nested", "show_trainable", "layer_range"):
+                raise TypeError(f"summary() got an unexpected argument {key!r}")
         (print_fn or print)(format_summary(self, line_length))
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r} layers={len(self._layers)}>"
+
+
+layer_registry.add("Sequential", Sequential)  # a model inside a model's config is a layer entry

@@ -241,6 +241,7 @@ class Trainer:
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
+            batches.end_epoch()
             if progress.loss_count == 0:
                 raise ValueError(f"x: the training data produced no batches in epoch {epoch + 1}; a generator "
                                  "that runs out needs steps_per_epoch (or pass a re-iterable data loader)")

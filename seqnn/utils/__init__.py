@@ -1,11 +1,13 @@
-"""Keras's utilities: seeding and label encoding."""
+"""Keras's utilities: seeding, label encoding, sessions and PyDataset."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
+from ..naming import clear_session
 from ..random import set_seed
+from .py_dataset import PyDataset, Sequence
 
 
 def set_random_seed(seed: int) -> None:
@@ -39,4 +41,4 @@ def to_categorical(y: Any, num_classes: int | None = None, dtype: str = "float32
     return out
 
 
-__all__ = ["set_random_seed", "to_categorical"]
+__all__ = ["PyDataset", "Sequence", "clear_session", "set_random_seed", "to_categorical"]
