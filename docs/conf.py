@@ -20,4 +20,5 @@ doctest_global_setup = """
 import numpy as np
 import seqnn as sn
 sn.utils.set_random_seed(0)
+sn.utils.clear_session()  # each page's layer names start at "dense", as in a fresh script
 """

@@ -83,6 +83,21 @@ def layer_analytic(layer, x, r, training=False, before_forward=None, include_reg
     return y, dx, grads
 
 
+def check_grads_without_input_grad(layer, x, r, training=False, rtol=1e-13):
+    """``backward(dy, need_input_grad=False)`` returns None and still fills every gradient as the full pass does.
+
+    Returns the parameter gradients of the full pass.
+    """
+    _, _, grads = layer_analytic(layer, x, r, training=training)
+    layer.forward(x, training=training)
+    for g in layer.grads.values():
+        g.fill(0.0)
+    assert layer.backward(r.copy(), need_input_grad=False) is None
+    for key, g in grads.items():
+        np.testing.assert_allclose(layer.grads[key], g, rtol=rtol)
+    return grads
+
+
 def check_layer(layer, x, *, training=False, before_forward=None, include_regularization=False,
                 seed=0, eps=EPS, rtol=RTOL, input_shape=None):
     """Finite-difference check of ``layer.backward``: dx and every entry of ``layer.grads``.

@@ -17,22 +17,9 @@ F = torch.nn.functional
 
 import seqnn as sn  # noqa: E402
 from gradcheck import build64  # noqa: E402
-from torch_layout import nchw, nhwc, t  # noqa: E402
+from torch_layout import close, nchw, nhwc, t  # noqa: E402
+from torch_layout import run_layer as run_seqnn  # noqa: E402
 from seqnn import layers  # noqa: E402
-
-RTOL, ATOL = 1e-12, 1e-13
-
-
-
-
-def run_seqnn(layer, x, r, training=True):
-    y = np.array(layer.forward(x.copy(), training=training))
-    dx = np.array(layer.backward(r.copy()))
-    return y, dx, {k: np.array(g) for k, g in layer.grads.items()}
-
-
-def close(a, b, what):
-    np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL, err_msg=what)
 
 
 @pytest.mark.parametrize("padding, strides, dilation, use_bias",

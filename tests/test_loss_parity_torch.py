@@ -218,3 +218,67 @@ def test_categorical_probabilities_with_label_smoothing(which):
     value, _ = loss_value_and_grad(losses.CategoricalCrossentropy(label_smoothing=0.1, reduction=reduction), p, y, w)
     ce = F.cross_entropy(t(logits_data(9)), torch.tensor(LABELS), reduction="none", label_smoothing=0.1)
     assert value == pytest.approx(reduce_torch(ce, reduction, w).item(), rel=1e-12)
+
+
+# ------------------------------------- KL divergence, Poisson, cosine similarity ---
+# The other Keras losses have no torch twin: torch's hinge losses (HingeEmbeddingLoss,
+# MultiMarginLoss) are different functions, and torch has no log-cosh, MAPE or MSLE.
+def distributions(seed):
+    return softmax(np.random.default_rng(seed).standard_normal((N, C)))
+
+
+@pytest.mark.parametrize("which", CASES)
+def test_kl_divergence_matches_kl_div_on_log_probabilities(which):
+    # Keras clips both sides to [1e-7, 1]; torch is given the clipped targets (p lies inside already).
+    reduction, w = case(which)
+    p, y = distributions(10), distributions(11)
+    y[0] = [0.0, 0.25, 0.25, 0.5, 0.0]
+    y_clipped = np.clip(y, 1e-7, 1.0)
+    compare(losses.KLDivergence(reduction=reduction), p, y,
+            lambda pt: F.kl_div(torch.log(pt), t(y_clipped), reduction="none").sum(dim=1), reduction, w)
+
+
+def test_kl_divergence_batchmean_is_torch_kldivloss():
+    p, y = distributions(12), distributions(13)
+    value, grad = loss_value_and_grad(losses.KLDivergence(), p, y)
+    pt = t(p, grad=True)
+    out = torch.nn.KLDivLoss(reduction="batchmean")(torch.log(pt), t(y))
+    out.backward()
+    assert value == pytest.approx(out.item(), rel=RTOL)
+    np.testing.assert_allclose(grad, pt.grad.numpy(), rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("which", CASES)
+def test_poisson_matches_poisson_nll_loss(which):
+    reduction, w = case(which)
+    rng = np.random.default_rng(14)
+    rates, counts = 0.05 + 3 * rng.random((N, D)), rng.poisson(2.0, (N, D)).astype(np.float64)
+    compare(losses.Poisson(reduction=reduction), rates, counts,
+            lambda pt: F.poisson_nll_loss(pt, t(counts), log_input=False, full=False, eps=1e-7,
+                                          reduction="none").mean(dim=1), reduction, w)
+    if which == "plain":
+        value, _ = loss_value_and_grad(losses.Poisson(), rates, counts)
+        module = torch.nn.PoissonNLLLoss(log_input=False, full=False, eps=1e-7)
+        assert value == pytest.approx(module(t(rates), t(counts)).item(), rel=RTOL)
+
+
+@pytest.mark.parametrize("which", CASES)
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_cosine_similarity_is_minus_torch_cosine_similarity(which, axis):
+    reduction, w = case(which)
+    rng = np.random.default_rng(15)
+    y_pred, y_true = rng.standard_normal((N, 4, D)), rng.standard_normal((N, 4, D))
+    compare(losses.CosineSimilarity(axis=axis, reduction=reduction), y_pred, y_true,
+            lambda pt: -F.cosine_similarity(pt, t(y_true), dim=axis).mean(dim=1), reduction, w)
+
+
+def test_cosine_similarity_matches_cosine_embedding_loss_for_similar_pairs():
+    # CosineEmbeddingLoss with target 1 is 1 − cos: one more than Keras's −cos.
+    rng = np.random.default_rng(16)
+    y_pred, y_true = rng.standard_normal((N, D)), rng.standard_normal((N, D))
+    value, grad = loss_value_and_grad(losses.CosineSimilarity(), y_pred, y_true)
+    pt = t(y_pred, grad=True)
+    out = torch.nn.CosineEmbeddingLoss()(pt, t(y_true), torch.ones(N, dtype=torch.float64))
+    out.backward()
+    assert value + 1.0 == pytest.approx(out.item(), rel=RTOL)
+    np.testing.assert_allclose(grad, pt.grad.numpy(), rtol=1e-10, atol=ATOL)

@@ -4,6 +4,7 @@ The update rules themselves are checked in test_optimizers.py.
 """
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -219,3 +220,46 @@ def test_rebuilding_keeps_the_state_of_parameters_that_stay():
     opt.build(ParameterArena(backend, "float64", [first, second]))
     np.testing.assert_array_equal(opt.variables()["m.layers.0.kernel"], 0.0)
     np.testing.assert_array_equal(opt.variables()["m.layers.1.bias"], kept["m.layers.1.bias"])
+
+
+# ------------------------------------- Keras 2's decay and lr, handled as Keras 3 does ---
+# keras/src/optimizers/base_optimizer.py: ``decay`` (any value but None) is ignored with
+# a warning; ``lr`` falls through to "Argument(s) not recognized" (a ValueError).
+
+EVERY_OPTIMIZER = [optimizers.SGD, optimizers.RMSprop, optimizers.Adagrad, optimizers.Adam, optimizers.AdamW,
+                   optimizers.Nadam, optimizers.Adamax]
+
+
+@pytest.mark.parametrize("decay", [1e-4, 0.0])
+@pytest.mark.parametrize("cls", EVERY_OPTIMIZER, ids=lambda c: c.__name__)
+def test_decay_is_ignored_with_a_warning(cls, decay):
+    with pytest.warns(UserWarning, match=r"argument `decay` is no longer supported and will be ignored") as record:
+        opt = cls(learning_rate=0.1, decay=decay)
+    assert len(record) == 1 and cls.__name__ in str(record[0].message)
+    assert record[0].filename == __file__  # the warning points at the user's line
+    plain = cls(learning_rate=0.1)
+    assert opt.get_config() == plain.get_config()
+    grads = gradient_sequence(make_arena().size)
+    np.testing.assert_array_equal(run_seqnn(opt, grads)[-1], run_seqnn(plain, grads)[-1])
+
+
+def test_decay_from_a_keras2_config_is_ignored_with_a_warning():
+    with pytest.warns(UserWarning, match="decay") as record:
+        opt = optimizers.get({"class_name": "Adam", "config": {"learning_rate": 0.01, "decay": 1e-6}})
+    assert record[0].filename == __file__
+    assert opt.get_config() == optimizers.Adam(0.01).get_config()
+
+
+@pytest.mark.parametrize("cls", EVERY_OPTIMIZER, ids=lambda c: c.__name__)
+def test_decay_none_is_silent(cls):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cls(decay=None)
+
+
+@pytest.mark.parametrize("cls", EVERY_OPTIMIZER, ids=lambda c: c.__name__)
+def test_lr_is_refused_naming_learning_rate(cls):
+    with pytest.raises(ValueError, match=r"`lr` is not recognized.*learning_rate=0\.05"):
+        cls(lr=0.05)
+    with pytest.raises(ValueError, match="`lr`"):
+        optimizers.get({"class_name": cls.__name__, "config": {"lr": 0.05}})

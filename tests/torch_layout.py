@@ -13,3 +13,15 @@ def nchw(a):
 
 def nhwc(a):
     return np.moveaxis(a.detach().numpy(), 1, -1)
+
+
+def run_layer(layer, x, r, training=True):
+    """(y, dx, grads) of one forward and one backward pass with dy = r, all copied to numpy."""
+    y = np.array(layer.forward(x.copy(), training=training))
+    dx = np.array(layer.backward(r.copy()))
+    return y, dx, {k: np.array(g) for k, g in layer.grads.items()}
+
+
+def close(a, b, what, rtol=1e-12, atol=1e-13):
+    """Float64 agreement with torch: rounding-level differences only."""
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=what)

@@ -50,7 +50,11 @@ class Backend:
         raise NotImplementedError
 
     def copy_into(self, dst: Array, src: Array) -> Array:
-        """dst[...] = src (src may be host data); returns dst."""
+        """dst[...] = src (src may be host data, and broadcasts numpy-style to dst); returns dst."""
+        raise NotImplementedError
+
+    def transpose(self, a: Array, axes: Sequence[int], out: Array | None = None) -> Array:
+        """A C-contiguous copy of ``a`` with its axes in the order ``axes`` (numpy's ``transpose``)."""
         raise NotImplementedError
 
     def fill(self, a: Array, value: float) -> Array:
@@ -81,6 +85,13 @@ class Backend:
 
     def mean(self, a, axis: int | None = None, keepdims: bool = False):
         """Mean; with ``axis=None`` a Python float."""
+        raise NotImplementedError
+
+    def max(self, a, axis: int | None = None, keepdims: bool = False):
+        """Largest element (NaN if any is NaN); with ``axis=None`` a Python float.
+
+        Row maxima for losses (the categorical hinge's strongest wrong class).
+        """
         raise NotImplementedError
 
     def argmax(self, a, axis: int = -1): raise NotImplementedError
@@ -208,6 +219,10 @@ class Backend:
         """Inverted dropout: returns (y, mask) with mask in {0, 1/(1-rate)} and y = x * mask."""
         raise NotImplementedError
 
+    def gaussian_noise(self, x, stddev: float, rng, out=None):
+        """y = x + ε with ε ~ N(0, stddev²) drawn elementwise from ``rng``."""
+        raise NotImplementedError
+
     # ------------------------------- convolution / pooling / normalization ---
     # Images are channels-last, x[N, H, W, C], as in Keras; 1-D layers use
     # these ops with H = 1 (x[N, 1, L, C] and a kernel [1, K, Cin, Cout], both
@@ -328,4 +343,19 @@ class Backend:
 
     def layernorm_backward(self, dy, gamma, saved, gamma_out=None, beta_out=None, out=None):
         """dL/dx of :meth:`layernorm`; fills dγ, dβ (sums over rows) where given."""
+        raise NotImplementedError
+
+    # -------------------------------------------------------- resampling ---
+    # Integer-factor upsampling of channels-last images x[N, H, W, C] to
+    # y[N, H·sh, W·sw, C], ``size`` = (sh, sw). "nearest" repeats each pixel
+    # sh × sw times, y[n, i, j, c] = x[n, i // sh, j // sw, c]. "bilinear"
+    # interpolates with half-pixel centres (source row (i + ½)/sh − ½, clamped
+    # to [0, H − 1]; columns alike), which is TensorFlow's / JAX's resize and
+    # PyTorch's ``align_corners=False``.
+    def upsample2d(self, x, size, interpolation: str = "nearest", out=None):
+        """x upsampled by ``size`` with ``interpolation`` ("nearest" or "bilinear")."""
+        raise NotImplementedError
+
+    def upsample2d_backward(self, dy, size, interpolation: str = "nearest", out=None):
+        """dL/dx of :meth:`upsample2d` (nearest: each sh × sw block of dy summed)."""
         raise NotImplementedError

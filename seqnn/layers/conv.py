@@ -60,11 +60,14 @@ class _Conv(ActivatedLayer, Layer):
         return spatial_geometry(type(self).__name__, input_shape[1:-1], self.kernel_size, self.strides,
                                 self.dilation_rate, self.padding)
 
+    def _kernel_shape(self, in_channels: int) -> tuple:
+        return (*self.kernel_size, in_channels, self.filters)
+
     def build(self, input_shape):
         self._padding2d = as_2d(self.rank, self._geometry(input_shape)[0], (0, 0))
         self._strides2d = as_2d(self.rank, self.strides, 1)
         self._dilation2d = as_2d(self.rank, self.dilation_rate, 1)
-        shape = (*self.kernel_size, input_shape[-1], self.filters)
+        shape = self._kernel_shape(input_shape[-1])
         self._kernel_shape2d = as_2d(self.rank, shape, 1)
         self.add_weight("kernel", shape, self.kernel_initializer, self.kernel_regularizer)
         if self.use_bias:

@@ -1,12 +1,42 @@
-"""Dropout: inverted dropout in training, identity at inference."""
+"""Dropout: inverted dropout in training, identity at inference; and the seeding shared by random layers."""
 from __future__ import annotations
 
 from .. import random as sn_random
 from .base import Layer, register
 
 
+def check_rate(rate, owner: str) -> float:
+    """A dropout rate: a number in [0, 1)."""
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
+        raise ValueError(f"{owner} rate must be a number in [0, 1), got {rate!r}")
+    return float(rate)
+
+
+class RandomLayer(Layer):
+    """A layer that draws random numbers in training from the backend's counter-based generator.
+
+    The generator (``self.rng``) is seeded at build by ``seed``, else by the
+    global seed; ``fit(seed=...)`` reseeds it through :meth:`reseed`, and a
+    resumable checkpoint saves its state.
+    """
+
+    def __init__(self, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.rng = None
+
+    def build(self, input_shape):
+        self.reseed(self.seed if self.seed is not None else sn_random.next_seed())
+
+    def reseed(self, seed: int) -> None:
+        self.rng = self.backend.rng(seed)
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
 @register()
-class Dropout(Layer):
+class Dropout(RandomLayer):
     """Zero each input with probability ``rate`` in training and scale the rest by 1/(1−rate).
 
     Scaling at training time ("inverted" dropout, as Keras and PyTorch) keeps
@@ -16,20 +46,10 @@ class Dropout(Layer):
     """
 
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
-        super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
-            raise ValueError(f"Dropout rate must be a number in [0, 1), got {rate!r}")
+        super().__init__(seed=seed, **kwargs)
         if noise_shape is not None:
             raise ValueError("Dropout noise_shape is not supported; pass noise_shape=None")
-        self.rate = float(rate)
-        self.seed = seed
-        self.rng = None
-
-    def build(self, input_shape):
-        self.reseed(self.seed if self.seed is not None else sn_random.next_seed())
-
-    def reseed(self, seed: int) -> None:
-        self.rng = self.backend.rng(seed)
+        self.rate = check_rate(rate, type(self).__name__)
 
     def forward(self, x, training=False):
         self._mask = None
@@ -45,4 +65,4 @@ class Dropout(Layer):
         return self.backend.multiply(dy, self._mask, out=dy)
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+        return {**super().get_config(), "rate": self.rate}

@@ -30,12 +30,14 @@ class Loss(Configurable):
     sparse_targets = False
     #: the activation name this loss can absorb when the model ends in it (see with_logits)
     fusable_activation: str | None = None
+    #: the name an instance gets when none is given (Keras's); None: the class name in snake case
+    default_name: str | None = None
 
     def __init__(self, reduction: str = "sum_over_batch_size", name: str | None = None):
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
         self.reduction = reduction
-        self.name = name or _snake(type(self).__name__)
+        self.name = name or self.default_name or _snake(type(self).__name__)
         self.backend = None
 
     # ---------------------------------------------------------- subclass API ---
@@ -65,6 +67,12 @@ class Loss(Configurable):
 
     def target_dtype(self, dtype: str) -> str:
         return "int64" if self.sparse_targets else dtype
+
+    def weigh_rows(self, grad, weights, factor: float = 1.0):
+        """``grad`` with sample i's entries times ``weights[i]·factor``, in place (per_sample_backward's last step)."""
+        b = self.backend
+        w = b.multiply(weights, factor).reshape(-1, *([1] * (grad.ndim - 1)))
+        return b.multiply(grad, w, out=grad)
 
     # ----------------------------------------------------------- training API ---
     def forward(self, y_pred, y_true, sample_weight=None) -> float:
@@ -117,6 +125,40 @@ class Loss(Configurable):
         return {"reduction": self.reduction, "name": self.name}
 
 
+
+
+class SampleMeanLoss(Loss):
+    """ℓᵢ = the mean of the values :meth:`values` gives for sample i.
+
+    The values are one per output element (``mean(f(y_pred, y_true), axis=-1)``
+    in Keras) or one per row along a feature axis (the cross-row losses: the
+    cosine similarity, the categorical hinge); for outputs of rank above 2 the
+    mean runs over every remaining feature axis, so that
+    ``"sum_over_batch_size"`` gives Keras's number. Subclasses implement
+    ``values`` (keeping what the gradient needs) and ``values_grad``:
+    ∂(Σ of sample i's values)/∂y_pred, a new array shaped like y_pred that
+    :meth:`per_sample_backward` scales in place.
+    """
+
+    def values(self, y_pred, y_true):
+        raise NotImplementedError
+
+    def values_grad(self):
+        raise NotImplementedError
+
+    def per_sample(self, y_pred, y_true):
+        values = self.values(y_pred, y_true)
+        values = values.reshape(values.shape[0], -1)
+        self._count = values.shape[1]
+        return self.backend.mean(values, axis=-1)
+
+    def per_sample_backward(self, weights):
+        return self.weigh_rows(self.values_grad(), weights, 1.0 / self._count)
+
+
+def within(b, x, lo: float, hi: float):
+    """Where lo ≤ x ≤ hi: where ``clip(x, lo, hi)`` has slope one (Keras's gradient through a clip)."""
+    return b.less_equal(b.abs(b.subtract(x, 0.5 * (lo + hi))), 0.5 * (hi - lo))
 
 
 def _snake(name: str) -> str:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Loss, register
+from .base import Loss, SampleMeanLoss, register, within
 
 EPSILON = 1e-7
 
 
 def _inside_clip(b, p):
     """Where ε ≤ p ≤ 1 − ε, i.e. where clip(p, ε, 1 − ε) has slope one."""
-    return b.less_equal(b.abs(b.subtract(p, 0.5)), 0.5 - EPSILON)
+    return within(b, p, EPSILON, 1.0 - EPSILON)
 
 
 class _CrossEntropy(Loss):
@@ -43,7 +43,7 @@ class _CrossEntropy(Loss):
 
 
 @register("binary_crossentropy", "bce")
-class BinaryCrossentropy(_CrossEntropy):
+class BinaryCrossentropy(_CrossEntropy, SampleMeanLoss):
     """ℓ = −mean_j [tⱼ·log pⱼ + (1 − tⱼ)·log(1 − pⱼ)], p = sigmoid(z) with from_logits.
 
     Targets are probabilities in [0, 1]; ``label_smoothing`` s replaces t by
@@ -65,30 +65,26 @@ class BinaryCrossentropy(_CrossEntropy):
             return t
         return self.backend.add(self.backend.multiply(t, 1.0 - self.label_smoothing), 0.5 * self.label_smoothing)
 
-    def per_sample(self, y_pred, y_true):
+    def values(self, y_pred, y_true):
         b = self.backend
         t = self._smoothed(y_true)
         self._t = t
         if self.from_logits:
             loss, self.probabilities = b.sigmoid_cross_entropy(y_pred, t)
-        else:
-            p = b.clip(y_pred, EPSILON, 1.0 - EPSILON)
-            self.probabilities, self._y_pred = p, y_pred
-            one_minus_t = b.subtract(1.0, t)
-            loss = b.subtract(0.0, b.add(b.multiply(t, b.log(p)), b.multiply(one_minus_t, b.log(b.subtract(1.0, p)))))
-        loss = loss.reshape(loss.shape[0], -1)
-        self._features = loss.shape[1]
-        return b.mean(loss, axis=-1)
+            return loss
+        p = b.clip(y_pred, EPSILON, 1.0 - EPSILON)
+        self.probabilities, self._y_pred = p, y_pred
+        one_minus_t = b.subtract(1.0, t)
+        return b.subtract(0.0, b.add(b.multiply(t, b.log(p)), b.multiply(one_minus_t, b.log(b.subtract(1.0, p)))))
 
-    def per_sample_backward(self, weights):
+    def values_grad(self):
         b = self.backend
         grad = b.subtract(self.probabilities, self._t)
         if not self.from_logits:
             # d/dp of the clipped form; the clip itself has zero slope outside [ε, 1 − ε] (as in Keras).
             b.divide(grad, b.multiply(self.probabilities, b.subtract(1.0, self.probabilities)), out=grad)
             b.where(_inside_clip(b, self._y_pred), grad, 0.0, out=grad)
-        w = b.multiply(weights, 1.0 / self._features).reshape(-1, *([1] * (grad.ndim - 1)))
-        return b.multiply(grad, w, out=grad)
+        return grad
 
 
 class _SoftmaxCrossEntropy(_CrossEntropy):
@@ -118,7 +114,7 @@ class _SoftmaxCrossEntropy(_CrossEntropy):
         onehot = b.where(inside, onehot, 0.0)
         grad = b.subtract(b.divide(b.sum(onehot, axis=-1, keepdims=True), self._total),
                           b.divide(onehot, b.multiply(self.probabilities, self._total)))
-        return b.multiply(grad, weights.reshape(-1, 1), out=grad)
+        return self.weigh_rows(grad, weights)
 
     @property
     def sparse_labels(self) -> bool:

@@ -23,6 +23,8 @@ save and restore an optimizer exactly.
 from __future__ import annotations
 
 import math
+import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,32 @@ from . import schedules
 
 _KERAS_ONLY_ARGS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
                     "loss_scale_factor": None, "gradient_accumulation_steps": None, "jit_compile": True}
+
+
+def _keras2_arguments(optimizer: str, kwargs: dict) -> None:
+    """Keras 3's handling of Keras 2's ``decay`` and ``lr``, taken out of ``kwargs``.
+
+    ``decay`` (Keras 2's inverse-time decay of the rate) is ignored with a
+    warning, whatever its value (Keras 3 warns for any value but None);
+    ``lr`` is refused (Keras 3 raises "Argument(s) not recognized").
+    """
+    decay = kwargs.pop("decay", None)
+    if decay is not None:
+        warnings.warn(f"{optimizer}: argument `decay` is no longer supported and will be ignored (as in Keras 3; "
+                      f"got decay={decay!r}). For Keras 2's decay, pass learning_rate=optimizers.schedules."
+                      f"InverseTimeDecay(learning_rate, decay_steps=1, decay_rate={decay!r})",
+                      UserWarning, stacklevel=_stacklevel_outside_seqnn())
+    if "lr" in kwargs:
+        raise ValueError(f"{optimizer}: argument `lr` is not recognized (Keras 3 removed Keras 2's name for the "
+                         f"learning rate); pass learning_rate={kwargs['lr']!r} instead")
+
+
+def _stacklevel_outside_seqnn() -> int:
+    """The ``stacklevel`` that makes a warning point at the first caller outside seqnn (the user's line)."""
+    frame, level = sys._getframe(2), 2  # level 1 is the function calling warnings.warn
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "seqnn":
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _check(name: str, value: Any, low: float = 0.0, high: float | None = None, low_open=False) -> float:
@@ -72,6 +100,7 @@ class Optimizer(Configurable):
     def __init__(self, learning_rate: Any = 0.001, weight_decay: float | None = None,
                  clipnorm: float | None = None, clipvalue: float | None = None,
                  global_clipnorm: float | None = None, name: str | None = None, **kwargs):
+        _keras2_arguments(type(self).__name__, kwargs)
         for key, value in kwargs.items():
             if key not in _KERAS_ONLY_ARGS:
                 raise TypeError(f"{type(self).__name__} got an unexpected argument {key!r}")

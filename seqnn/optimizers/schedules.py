@@ -15,13 +15,22 @@ from ..registry import Configurable, Registry
 
 
 class LearningRateSchedule(Configurable):
-    """Base class: ``schedule(step)`` is the learning rate for the update after ``step`` updates."""
+    """Base class: ``schedule(step)`` is the learning rate for the update after ``step`` updates.
+
+    A subclass lists its constructor arguments in ``config_keys``, each kept
+    as the attribute of that name, and :meth:`get_config` returns them (or it
+    overrides ``get_config``).
+    """
+
+    config_keys: tuple[str, ...] = ()
 
     def __call__(self, step: int) -> float:
         raise NotImplementedError
 
     def get_config(self) -> dict:
-        raise NotImplementedError
+        if not self.config_keys:
+            raise NotImplementedError(f"{type(self).__name__} must define config_keys or get_config()")
+        return {key: getattr(self, key) for key in self.config_keys}
 
 
 
@@ -50,30 +59,39 @@ def _positive(name: str, value: Any) -> float:
     return _number(name, value, 0.0, low_open=True)
 
 
-@register()
-class ExponentialDecay(LearningRateSchedule):
-    """lr(step) = initial_learning_rate · decay_rate^(step / decay_steps).
+class _StepDecay(LearningRateSchedule):
+    """The arguments ExponentialDecay and InverseTimeDecay share, and their progress p = step / decay_steps."""
 
-    With ``staircase=True`` the exponent is floored, so the rate drops in steps.
-    """
+    config_keys = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase", "name")
+
+    #: whether decay_rate = 0 is refused (it would zero the exponential's rate after step 0)
+    decay_rate_must_be_positive = False
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
                  staircase: bool = False, name: str | None = None):
         self.initial_learning_rate = float(_number("initial_learning_rate", initial_learning_rate))
         self.decay_steps = _positive("decay_steps", decay_steps)
-        self.decay_rate = float(_positive("decay_rate", decay_rate))
+        self.decay_rate = float(_number("decay_rate", decay_rate, low_open=self.decay_rate_must_be_positive))
         self.staircase = bool(staircase)
         self.name = name
 
-    def __call__(self, step):
+    def progress(self, step) -> float:
+        """step / decay_steps, floored with ``staircase``."""
         p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate ** p
+        return math.floor(p) if self.staircase else p
 
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+
+@register()
+class ExponentialDecay(_StepDecay):
+    """lr(step) = initial_learning_rate · decay_rate^(step / decay_steps).
+
+    With ``staircase=True`` the exponent is floored, so the rate drops in steps.
+    """
+
+    decay_rate_must_be_positive = True
+
+    def __call__(self, step):
+        return self.initial_learning_rate * self.decay_rate ** self.progress(step)
 
 
 @register()
@@ -82,6 +100,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
     ``values`` has one more entry than ``boundaries``; boundaries increase.
     """
+
+    config_keys = ("boundaries", "values", "name")
 
     def __init__(self, boundaries: Sequence[int], values: Sequence[float], name: str | None = None):
         boundaries = [_number(f"boundaries[{i}]", b, float("-inf")) for i, b in enumerate(boundaries)]
@@ -99,9 +119,6 @@ class PiecewiseConstantDecay(LearningRateSchedule):
                 return value
         return self.values[-1]
 
-    def get_config(self):
-        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
-
 
 @register()
 class CosineDecay(LearningRateSchedule):
@@ -112,6 +129,8 @@ class CosineDecay(LearningRateSchedule):
     ``initial_learning_rate`` to ``warmup_target`` over ``warmup_steps``, then the
     cosine decays from ``warmup_target`` over the next ``decay_steps``.
     """
+
+    config_keys = ("initial_learning_rate", "decay_steps", "alpha", "name", "warmup_target", "warmup_steps")
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0,
                  name: str | None = None, warmup_target: float | None = None, warmup_steps: int = 0):
@@ -135,10 +154,57 @@ class CosineDecay(LearningRateSchedule):
         cosine = 0.5 * (1.0 + math.cos(math.pi * t))
         return top * ((1.0 - self.alpha) * cosine + self.alpha)
 
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
-                "warmup_steps": self.warmup_steps}
+
+@register()
+class PolynomialDecay(LearningRateSchedule):
+    """Polynomial decay from ``initial_learning_rate`` to ``end_learning_rate`` over ``decay_steps``::
+
+        lr(step) = (initial − end) · (1 − s / decay_steps)^power + end,   s = min(step, decay_steps)
+
+    and ``end_learning_rate`` after that. ``power=1`` is a straight line. With
+    ``cycle=True`` the decay restarts: decay_steps is replaced by its first
+    multiple that is ≥ step (decay_steps itself at step 0), so the rate jumps
+    back up just after each multiple and decays to the end rate again, ever
+    more slowly.
+
+    Example::
+
+        PolynomialDecay(0.1, decay_steps=10000, end_learning_rate=0.01, power=0.5)
+    """
+
+    config_keys = ("initial_learning_rate", "decay_steps", "end_learning_rate", "power", "cycle", "name")
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, end_learning_rate: float = 0.0001,
+                 power: float = 1.0, cycle: bool = False, name: str | None = None):
+        self.initial_learning_rate = float(_number("initial_learning_rate", initial_learning_rate))
+        self.decay_steps = _positive("decay_steps", decay_steps)
+        self.end_learning_rate = float(_number("end_learning_rate", end_learning_rate))
+        self.power = float(_number("power", power))
+        self.cycle = bool(cycle)
+        self.name = name
+
+    def __call__(self, step):
+        decay_steps = self.decay_steps
+        if self.cycle:
+            decay_steps *= 1 if step == 0 else math.ceil(step / self.decay_steps)
+        else:
+            step = min(step, decay_steps)
+        # max(·, 0): a rounding error must not make a fractional power of a negative number.
+        remaining = max(1.0 - step / decay_steps, 0.0)
+        return (self.initial_learning_rate - self.end_learning_rate) * remaining ** self.power + self.end_learning_rate
+
+
+@register()
+class InverseTimeDecay(_StepDecay):
+    """lr(step) = initial_learning_rate / (1 + decay_rate · step / decay_steps).
+
+    With ``staircase=True`` step / decay_steps is floored, so the rate drops
+    in steps. ``InverseTimeDecay(lr, decay_steps=1, decay_rate=d)`` is Keras
+    2's ``decay=d`` optimizer argument (lr / (1 + d·iterations)).
+    """
+
+    def __call__(self, step):
+        return self.initial_learning_rate / (1.0 + self.decay_rate * self.progress(step))
 
 
 def get(identifier: Any) -> LearningRateSchedule | None:

@@ -14,10 +14,11 @@ from .normalization import NormalizationOps
 from .optimizers import OptimizerOps
 from .pooling import PoolingOps
 from .random import RandomOps
+from .resampling import ResamplingOps
 
 
 class NumpyBackend(ArrayOps, LinalgOps, ActivationOps, LossOps, OptimizerOps, RandomOps, ConvOps, PoolingOps,
-                   NormalizationOps, Backend):
+                   NormalizationOps, ResamplingOps, Backend):
     """Runs on any CPU through numpy's BLAS (OpenBLAS, Accelerate or MKL)."""
 
     name = "numpy"

@@ -26,6 +26,12 @@ class ArrayOps:
         a.fill(value)
         return a
 
+    def transpose(self, a, axes, out=None):
+        if out is None:
+            return np.ascontiguousarray(np.transpose(a, axes))
+        np.copyto(out, np.transpose(a, axes))
+        return out
+
     def add(self, a, b, out=None):
         return np.add(a, b, out=out)
 
@@ -80,6 +86,10 @@ class ArrayOps:
 
     def mean(self, a, axis=None, keepdims=False):
         m = np.mean(a, axis=axis, keepdims=keepdims)
+        return float(m) if axis is None and not keepdims else m
+
+    def max(self, a, axis=None, keepdims=False):
+        m = np.max(a, axis=axis, keepdims=keepdims)
         return float(m) if axis is None and not keepdims else m
 
     def argmax(self, a, axis=-1):

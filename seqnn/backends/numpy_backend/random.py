@@ -1,4 +1,4 @@
-"""Counter-based random numbers (Philox) for dropout on numpy."""
+"""Counter-based random numbers (Philox) for dropout and Gaussian noise on numpy."""
 import numpy as np
 
 
@@ -40,6 +40,9 @@ class PhiloxRNG:
     def uniform(self, shape, dtype):
         return self.generator.random(shape, dtype=dtype)
 
+    def normal(self, shape, dtype):
+        return self.generator.standard_normal(shape, dtype=dtype)
+
 
 class RandomOps:
     def rng(self, seed):
@@ -50,3 +53,8 @@ class RandomOps:
         keep = u >= rate
         mask = np.multiply(keep, x.dtype.type(1.0 / (1.0 - rate)), out=mask_out)
         return np.multiply(x, mask, out=out), mask
+
+    def gaussian_noise(self, x, stddev, rng, out=None):
+        noise = rng.normal(x.shape, x.dtype)
+        noise *= x.dtype.type(stddev)
+        return np.add(x, noise, out=out)
