@@ -7,8 +7,16 @@ starts the counts again (Keras's ``keras.utils.clear_session``).
 """
 from __future__ import annotations
 
+import re
+
 # How many automatic names each prefix has handed out in this process (a registry of names).
 _issued: dict[str, int] = {}
+
+
+def snake_case(class_name: str) -> str:
+    """Keras's ``to_snake_case``: "Conv2DTranspose" → "conv2d_transpose", "F1Score" → "f1_score", "ReLU" → "re_lu"."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(prefix: str) -> str:

@@ -27,20 +27,16 @@ dimension as ``None``, as in Keras.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Sequence
 
 import numpy as np
 
 from .. import initializers, regularizers
-from ..naming import unique_name
+from ..naming import snake_case, unique_name
 from ..registry import Registry
 
 Shape = tuple  # (None, d1, d2, ...)
 
-
-def _snake_case(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
 class Layer:
@@ -212,7 +208,7 @@ class Layer:
         return cls(**config)
 
     def default_name(self) -> str:
-        return _snake_case(type(self).__name__)
+        return snake_case(type(self).__name__)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"

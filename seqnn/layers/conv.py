@@ -6,7 +6,7 @@ from typing import Any
 from .. import activations, initializers, regularizers
 from .activated import ActivatedLayer
 from .base import Layer, register
-from .spatial_args import (as_2d, as_image, check_data_format, check_input_shape, keras_default_name, normalize_padding,
+from .spatial_args import (as_2d, as_image, check_data_format, check_input_shape, normalize_padding,
                            normalize_tuple, spatial_geometry)
 
 
@@ -21,9 +21,6 @@ class _Conv(ActivatedLayer, Layer):
 
     rank = 2
     paddings = ("valid", "same")
-
-    def default_name(self) -> str:
-        return keras_default_name(super().default_name())
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  data_format: str | None = None, dilation_rate: Any = 1, groups: int = 1,
@@ -72,7 +69,6 @@ class _Conv(ActivatedLayer, Layer):
         self.add_weight("kernel", shape, self.kernel_initializer, self.kernel_regularizer)
         if self.use_bias:
             self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
-
 
     # ------------------------------------------------------------- compute ---
     def forward(self, x, training=False):

@@ -28,9 +28,6 @@ from .spatial_args import as_image, normalize_tuple, transpose_geometry
 class _ConvTranspose(_Conv):
     """Shared code of Conv1DTranspose and Conv2DTranspose (the 1-D one runs as 2-D with height 1)."""
 
-    def default_name(self) -> str:
-        return f"conv{self.rank}d_transpose"  # Keras's name
-
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  output_padding: Any = None, data_format: str | None = None, dilation_rate: Any = 1,
                  activation: Any = None, use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",

@@ -10,7 +10,7 @@ import math
 
 from .base import register
 from .dropout import Dropout, RandomLayer
-from .spatial_args import check_data_format, check_input_shape, keras_default_name
+from .spatial_args import check_data_format, check_input_shape
 
 
 @register()
@@ -54,9 +54,6 @@ class _SpatialDropout(Dropout):
     """
 
     rank = 2
-
-    def default_name(self) -> str:
-        return keras_default_name(super().default_name())
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)

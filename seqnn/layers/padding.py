@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Layer, register
-from .spatial_args import as_image, check_data_format, check_input_shape, keras_default_name, margin_pair, margins_2d
+from .spatial_args import as_image, check_data_format, check_input_shape, margin_pair, margins_2d
 
 
 class Margins2D(Layer):
@@ -23,9 +23,6 @@ class Margins2D(Layer):
     rank = 2
     argument = "padding"
     grow = True
-
-    def default_name(self) -> str:
-        return keras_default_name(super().default_name())
 
     def _init_2d(self, value: Any, data_format: str | None) -> None:
         owner = type(self).__name__

@@ -5,7 +5,7 @@ import math
 from typing import Any
 
 from .base import Layer, register
-from .spatial_args import (as_2d, as_image, check_data_format, check_input_shape, keras_default_name, normalize_padding,
+from .spatial_args import (as_2d, as_image, check_data_format, check_input_shape, normalize_padding,
                            normalize_tuple, spatial_geometry)
 
 
@@ -23,9 +23,6 @@ class _Pooling(Layer):
     # it, relu(max(z)) = max(relu(z)), so the ReLU runs here on the pooled output (4x
     # smaller for 2x2 windows) with bit-identical results (see ``take_relu``).
     _relu_output = False
-
-    def default_name(self) -> str:
-        return keras_default_name(super().default_name())
 
     def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
                  data_format: str | None = None, **kwargs):
@@ -49,7 +46,6 @@ class _Pooling(Layer):
         self._padding2d = as_2d(self.rank, self._geometry(input_shape)[0], (0, 0))
         self._pool2d = as_2d(self.rank, self.pool_size, 1)
         self._strides2d = as_2d(self.rank, self.strides, 1)
-
 
     def forward(self, x, training=False):
         b = self.backend
@@ -141,9 +137,6 @@ class _GlobalPooling(Layer):
 
     rank = 2
     kind = "max"
-
-    def default_name(self) -> str:
-        return keras_default_name(super().default_name())
 
     def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs):
         super().__init__(**kwargs)

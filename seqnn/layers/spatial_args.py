@@ -12,7 +12,6 @@ A transposed convolution's output size follows Keras 3 (see
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Sequence
 
 
@@ -170,7 +169,3 @@ def as_image(rank: int, a):
     """A 1-D layer's (batch, steps, channels) array as a (batch, 1, steps, channels) view; 2-D arrays unchanged."""
     return a.reshape(a.shape[0], 1, *a.shape[1:]) if rank == 1 else a
 
-
-def keras_default_name(snake: str) -> str:
-    """Keras's spelling of a class-derived name: "conv2_d" → "conv2d", "max_pooling1_d" → "max_pooling1d"."""
-    return re.sub(r"(\d)_d$", r"\1d", snake)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Layer, register
-from .spatial_args import as_2d, as_image, check_data_format, check_input_shape, keras_default_name, normalize_tuple
+from .spatial_args import as_2d, as_image, check_data_format, check_input_shape, normalize_tuple
 
 INTERPOLATIONS = ("nearest", "bilinear")
 
@@ -32,9 +32,6 @@ class UpSampling2D(Layer):
     """
 
     rank = 2
-
-    def default_name(self) -> str:
-        return keras_default_name(super().default_name())
 
     def __init__(self, size: Any = (2, 2), data_format: str | None = None, interpolation: str = "nearest",
                  **kwargs):

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..naming import snake_case
 from ..registry import Configurable, Registry
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none")
@@ -37,7 +38,7 @@ class Loss(Configurable):
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
         self.reduction = reduction
-        self.name = name or self.default_name or _snake(type(self).__name__)
+        self.name = name or self.default_name or snake_case(type(self).__name__)
         self.backend = None
 
     # ---------------------------------------------------------- subclass API ---
@@ -159,12 +160,6 @@ class SampleMeanLoss(Loss):
 def within(b, x, lo: float, hi: float):
     """Where lo ≤ x ≤ hi: where ``clip(x, lo, hi)`` has slope one (Keras's gradient through a clip)."""
     return b.less_equal(b.abs(b.subtract(x, 0.5 * (lo + hi))), 0.5 * (hi - lo))
-
-
-def _snake(name: str) -> str:
-    import re
-
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
 registry = Registry("loss", base=Loss)

@@ -23,11 +23,11 @@ accepted everywhere for Keras compatibility and otherwise ignored.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
 
+from ..naming import snake_case
 from ..registry import Registry
 from . import _inputs
 
@@ -43,7 +43,7 @@ class Metric:
     direction: str = "up"
 
     def __init__(self, name: str | None = None, dtype: Any = None):
-        self.name = name or _snake(type(self).__name__)
+        self.name = name or snake_case(type(self).__name__)
         self.reset_state()
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
@@ -150,12 +150,6 @@ class Mean(_Average):
                                  f"({values.size}), got shape {weights.shape}")
             weights = np.broadcast_to(weights.reshape(-1), values.shape)
         self._accumulate(values, weights)
-
-
-def _snake(name: str) -> str:
-    # Keras's to_snake_case: "F1Score" -> "f1_score", "AUC" -> "auc".
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 # A plain function ``fn(y_true, y_pred)`` is a metric too: the mean of its per-sample values.
