@@ -63,6 +63,7 @@ def test_the_warning_comes_once_per_path(tmp_path):
         model.save(tmp_path / "c.safetensors")
     assert [str(w.message).split(" will hold")[0] for w in caught] == [
         f"save: {tmp_path / 'a.keras'}", f"save: {tmp_path / 'b.keras'}"]
+    assert {w.filename for w in caught} == {__file__}  # the user's line, not seqnn's
 
 
 def test_other_names_are_refused_before_anything_is_written(tmp_path):

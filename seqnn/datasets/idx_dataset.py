@@ -16,11 +16,10 @@ strictly (IDX structure, then SHA-256) before its array is returned.
 from __future__ import annotations
 
 import os
-import sys
-import warnings
 
 import numpy as np
 
+from .. import user_warnings
 from . import download
 from .download import FileHashes
 from .idx import parse_idx
@@ -83,17 +82,8 @@ def read_verified(path: str, expected: FileHashes) -> np.ndarray:
     if not download.verify(path, stored, raw, expected):
         why = ("only the .gz archive's SHA-256 is published, so this uncompressed copy" if expected.gz
                else "there is no known SHA-256 for this file, so it")
-        warnings.warn(f"{path}: {why} was checked structurally but not verified", UserWarning,
-                      stacklevel=_caller_outside_seqnn())
+        user_warnings.warn(f"{path}: {why} was checked structurally but not verified")
     return array
-
-
-def _caller_outside_seqnn() -> int:
-    """The ``stacklevel`` that points a warning at the first caller outside seqnn (the user's load_data call)."""
-    level, frame = 1, sys._getframe(2)  # frame 1 is the function that warns
-    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "seqnn":
-        level, frame = level + 1, frame.f_back
-    return level + 1
 
 
 def _download_missing(name, files, hashes, mirrors, dirs) -> str:

@@ -23,12 +23,11 @@ save and restore an optimizer exactly.
 from __future__ import annotations
 
 import math
-import sys
-import warnings
 from typing import Any
 
 import numpy as np
 
+from .. import user_warnings
 from ..registry import Configurable, Registry
 from . import schedules
 
@@ -45,21 +44,12 @@ def _keras2_arguments(optimizer: str, kwargs: dict) -> None:
     """
     decay = kwargs.pop("decay", None)
     if decay is not None:
-        warnings.warn(f"{optimizer}: argument `decay` is no longer supported and will be ignored (as in Keras 3; "
+        user_warnings.warn(f"{optimizer}: argument `decay` is no longer supported and will be ignored (as in Keras 3; "
                       f"got decay={decay!r}). For Keras 2's decay, pass learning_rate=optimizers.schedules."
-                      f"InverseTimeDecay(learning_rate, decay_steps=1, decay_rate={decay!r})",
-                      UserWarning, stacklevel=_stacklevel_outside_seqnn())
+                      f"InverseTimeDecay(learning_rate, decay_steps=1, decay_rate={decay!r})")
     if "lr" in kwargs:
         raise ValueError(f"{optimizer}: argument `lr` is not recognized (Keras 3 removed Keras 2's name for the "
                          f"learning rate); pass learning_rate={kwargs['lr']!r} instead")
-
-
-def _stacklevel_outside_seqnn() -> int:
-    """The ``stacklevel`` that makes a warning point at the first caller outside seqnn (the user's line)."""
-    frame, level = sys._getframe(2), 2  # level 1 is the function calling warnings.warn
-    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "seqnn":
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _check(name: str, value: Any, low: float = 0.0, high: float | None = None, low_open=False) -> float:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import warnings
 
+from .. import user_warnings
+
 NATIVE_SUFFIX = ".safetensors"
 KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 
@@ -38,9 +40,9 @@ def check_save_path(filepath, what: str) -> str:
     if lower.endswith(NATIVE_SUFFIX):
         return path
     if lower.endswith(KERAS_SUFFIXES):
-        warnings.warn(f"{what}: {path} will hold seqnn's safetensors format, not a Keras archive: Keras cannot "
-                      f"open it, seqnn.load_model / load_weights read it back. Name it *{NATIVE_SUFFIX} to "
-                      "say so.", KerasFileNameWarning, stacklevel=3)
+        user_warnings.warn(f"{what}: {path} will hold seqnn's safetensors format, not a Keras archive: Keras "
+                           f"cannot open it, seqnn.load_model / load_weights read it back. Name it "
+                           f"*{NATIVE_SUFFIX} to say so.", KerasFileNameWarning)
         return path
     raise ValueError(f"{what}: the filepath must end in {NATIVE_SUFFIX} (seqnn's format) or a Keras name "
                      f"({', '.join(KERAS_SUFFIXES)}, also written as safetensors); got filepath={path!r}")
