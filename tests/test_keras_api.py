@@ -262,3 +262,53 @@ def test_a_py_dataset_without_len_says_so():
 
     with pytest.raises(NotImplementedError, match="Empty must implement __len__"):
         small_classifier().fit(Empty(), verbose=0)
+
+
+# ------------------------------------------- models built by their first batch ---
+def test_a_model_without_input_trains_on_a_loader_it_is_built_by():
+    """The first batch builds the model; the arena and optimizer must then bind to the new weights."""
+    x, y = classification_data(n=96)
+    model = keras.Sequential([layers.Dense(8, activation="relu"), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    batches = [(x[i:i + 16], y[i:i + 16]) for i in range(0, 96, 16)]
+    history = model.fit(batches, epochs=5, verbose=0, validation_data=batches)
+    losses = history.history["loss"]
+    assert losses[-1] < 0.8 * losses[0], losses
+    assert history.history["val_loss"][-1] == pytest.approx(model.evaluate(x, y, verbose=0)[0], rel=1e-5)
+
+
+def test_a_model_without_input_evaluates_a_loader_it_is_built_by():
+    x, y = classification_data(n=32)
+    model = keras.Sequential([layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    result = model.evaluate([(x[:16], y[:16]), (x[16:], y[16:])], verbose=0, return_dict=True)
+    assert result == pytest.approx(model.evaluate(x, y, verbose=0, return_dict=True))
+
+
+# ------------------------------------------------------- weighted metrics ---
+def test_class_weight_weighs_the_loss_not_the_metrics():
+    """As in Keras (and the imbalanced-classification example): metrics= count samples, unweighted."""
+    x, y = classification_data(n=40)
+    y = (y > 0).astype(int)
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy",
+                  metrics=[keras.metrics.TruePositives(name="tp"), keras.metrics.FalseNegatives(name="fn")])
+    history = model.fit(x, y, epochs=1, batch_size=40, verbose=0, class_weight={0: 0.01, 1: 0.02})
+    logs = {k: v[0] for k, v in history.history.items()}
+    assert logs["tp"] + logs["fn"] == (y == 1).sum()  # counts, not weighted fractions
+
+
+def test_weighted_metrics_use_sample_weights_and_get_a_weighted_key_on_a_clash(tmp_path):
+    x, y = classification_data(n=40)
+    weights = np.where(np.arange(40) < 20, 1.0, 0.0)
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  weighted_metrics=["accuracy"])
+    assert model.metrics_names == ["loss", "accuracy", "weighted_accuracy"]
+    result = model.evaluate(x, y, sample_weight=weights, verbose=0, return_dict=True)
+    predicted = model.predict(x, verbose=0).argmax(axis=1)
+    assert result["accuracy"] == pytest.approx(np.mean(predicted == y))
+    assert result["weighted_accuracy"] == pytest.approx(np.mean(predicted[:20] == y[:20]))
+    model.save(tmp_path / "w.safetensors")
+    assert keras.models.load_model(tmp_path / "w.safetensors").metrics_names == model.metrics_names

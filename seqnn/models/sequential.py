@@ -14,13 +14,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import activations as activations_module, backends, losses, metrics as metrics_module, optimizers
+from .. import activations as activations_module, backends, losses, optimizers
 from ..errors import NotCompiledError
 from ..naming import unique_name
 from ..registry import custom_object_scope
 from ..layers import Layer, InputLayer
 from ..layers import registry as layer_registry
 from ..layers import serialize as serialize_layer
+from .compile_metrics import CompileMetrics
 from .nesting import NestedModel
 from .summary import format_summary
 from .trainer import Trainer
@@ -53,6 +54,7 @@ class Sequential(Trainer, NestedModel):
         self.dtype = "float32"
         self.compiled = False
         self.compile_config: dict | None = None
+        self._compile_metrics = CompileMetrics()
         self.stop_training = False
         self.history = None
         self._reset_training_state()
@@ -218,8 +220,9 @@ class Sequential(Trainer, NestedModel):
             loss: name or :class:`seqnn.losses.Loss`. When the model ends in
                 softmax (sigmoid) and the loss is the matching cross-entropy on
                 probabilities, the pair is fused into the stable logits form.
-            metrics: names or :class:`seqnn.metrics.Metric` objects;
+            metrics: names, functions or :class:`seqnn.metrics.Metric` objects, unweighted;
                 "accuracy" is resolved from the loss and output shape as Keras does.
+            weighted_metrics: the same, weighted by ``sample_weight`` and ``class_weight``.
             backend: "auto" | "numpy" | "metal" | "cuda" or a Backend.
             dtype: "float32" (default) or "float64" (for gradient checks).
 
@@ -229,18 +232,16 @@ class Sequential(Trainer, NestedModel):
         for key in keras_args:
             if key not in _IGNORED_COMPILE_ARGS:
                 raise TypeError(f"compile() got an unexpected argument {key!r}")
-        if loss_weights is not None or weighted_metrics is not None:
-            raise ValueError("loss_weights and weighted_metrics apply to multi-output models, "
-                             "which Sequential is not; leave them as None")
+        if loss_weights is not None:
+            raise ValueError("loss_weights applies to multi-output models, which Sequential is not; "
+                             "leave it as None")
         dtype = np.dtype(dtype).name if dtype in _DTYPES or dtype in (np.float32, np.float64) else dtype
         if dtype not in _DTYPES:
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         resolved_backend = backends.get(backend)
         resolved_loss = losses.get(loss)
         resolved_optimizer = optimizers.get(optimizer)
-        if metrics is not None and not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"metrics must be a list of names or Metric objects, got {type(metrics).__name__}")
-        metric_specs = [self._metric_spec(spec) for spec in metrics or []]
+        compile_metrics = CompileMetrics(metrics, weighted_metrics)
         self.backend, self.dtype = resolved_backend, dtype
         if self.built:
             self._build_layers(self._layers[0].input_shape, start=0)
@@ -249,42 +250,28 @@ class Sequential(Trainer, NestedModel):
                 if layer.built:
                     layer.move_to(self.backend, self.dtype)
         self.loss, self.optimizer = resolved_loss, resolved_optimizer
-        self._metric_specs = metric_specs
+        self._compile_metrics = compile_metrics
         self.compiled = True
         self.compile_config = {
             "optimizer": optimizers.serialize(resolved_optimizer),
             "loss": None if resolved_loss is None else losses.serialize(resolved_loss),
-            "metrics": [spec if isinstance(spec, str) else metrics_module.serialize(resolved)
-                        for spec, resolved in zip(metrics or [], metric_specs)],
+            **compile_metrics.config,
             "backend": resolved_backend.name if isinstance(backend, str) and backend != "auto" else "auto",
             "dtype": dtype,
         }
         self._reset_training_state()
         return self
 
-    @staticmethod
-    def _metric_spec(spec: Any) -> Any:
-        """The Metric for a name, config dict, class, function or instance; "accuracy" stays a name.
-
-        Resolving here (not at the first fit) makes unknown names and array-valued
-        metrics fail at compile, and lets a model loaded with ``custom_objects``
-        keep its custom metrics after the loading scope ends. "accuracy" is
-        resolved later, from the loss and the output shape.
-        """
-        if isinstance(spec, str) and spec.lower() in ("accuracy", "acc"):
-            return spec
-        metric = metrics_module.get(spec)
-        if isinstance(spec, str):
-            metric.name = spec  # the log key is the name as written
-        metrics_module.check_scalar(metric)
-        return metric
-
     def _reset_training_state(self) -> None:
         self._undo_fusion()
         self._prepared_for = None
         self.arena = None
-        self.compiled_metrics: list = []
         self._train_loss = None
+
+    @property
+    def compiled_metrics(self) -> list:
+        """The metrics that fit/evaluate update, unweighted ones first (resolved once the model is built)."""
+        return self._compile_metrics.metrics
 
     @property
     def metrics_names(self) -> list[str]:
@@ -294,8 +281,7 @@ class Sequential(Trainer, NestedModel):
         """
         if not self.compiled:
             return []
-        names = [] if self.loss is None else ["loss"]
-        return names + [spec if isinstance(spec, str) else spec.name for spec in self._metric_specs]
+        return ([] if self.loss is None else ["loss"]) + self._compile_metrics.keys
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
@@ -329,8 +315,7 @@ class Sequential(Trainer, NestedModel):
                 last.defer_output_activation(True)
                 self._deferred_layer, self._deferred_activation = last, act
             self._train_loss = loss.bind(self.backend)
-            self.compiled_metrics = [metrics_module.resolve(m, self.loss, self.output_shape)
-                                     for m in self._metric_specs]
+            self._compile_metrics.bind(self.loss, self.output_shape)
         self._fuse_relu_into_max_pooling()
         from ..parameters import ParameterArena
 

@@ -101,6 +101,10 @@ class Trainer:
 
     def _check_batch(self, x, y, w):
         """Checks for a batch from a data loader (arrays are checked whole, up front)."""
+        if not self.built:
+            # The first batch builds the model: bind the arena, optimizer and metrics to the new weights.
+            self._ensure_built_for(x, "x")
+            self._prepare()
         self._ensure_built_for(x, "x")
         D.check_finite(x, "x")
         if y is not None:
@@ -114,20 +118,14 @@ class Trainer:
 
     # ------------------------------------------------------------ logging ---
     def _metric_logs(self, loss_total: float, loss_count: float) -> dict:
-        logs = {"loss": loss_total / loss_count if loss_count else 0.0}
-        for metric in self.compiled_metrics:
-            logs[metric.name] = float(metric.result())
-        return logs
+        return {"loss": loss_total / loss_count if loss_count else 0.0, **self._compile_metrics.results()}
 
     def _update_metrics(self, y_host, pred, w_host) -> None:
         if self.compiled_metrics:
-            pred_host = self.backend.to_numpy(pred)
-            for metric in self.compiled_metrics:
-                metric.update_state(y_host, pred_host, w_host)
+            self._compile_metrics.update(y_host, self.backend.to_numpy(pred), w_host)
 
     def _reset_metrics(self) -> None:
-        for metric in self.compiled_metrics:
-            metric.reset_state()
+        self._compile_metrics.reset()
 
     def reset_metrics(self) -> None:
         self._reset_metrics()
@@ -194,12 +192,13 @@ class Trainer:
                               checked=isinstance(train_batches, D.ArrayBatches))
 
     def _validation_source(self, validation_data, batch_size, steps):
-        if isinstance(validation_data, tuple) and len(validation_data) in (2, 3):
+        if (isinstance(validation_data, tuple) and len(validation_data) in (2, 3)
+                and not _looks_like_batches(validation_data)):
             xv, yv, *wv = validation_data
             xv, yv, swv = self._check_xy(xv, yv, wv[0] if wv else None, name_x="validation_data x",
                                          name_y="validation_data y")
             return D.ArrayBatches(xv, yv, swv, batch_size, False, None, steps)
-        if isinstance(validation_data, (list, tuple)):
+        if isinstance(validation_data, (list, tuple)) and not _looks_like_batches(validation_data):
             raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), "
                              f"got a {type(validation_data).__name__} of length {len(validation_data)}")
         return D.LoaderBatches(validation_data, steps)
