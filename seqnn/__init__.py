@@ -13,14 +13,15 @@ Quick start::
              .compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]))
     model.fit(x_train / 16.0, y_train, epochs=20)
 """
-from . import (activations, backends, callbacks, datasets, initializers, layers, losses, metrics,
-               optimizers, regularizers, utils)
+from . import (activations, backend, backends, callbacks, datasets, initializers, layers, losses, metrics,
+               models, optimizers, regularizers, saving, utils)
 from ._version import __version__
 from .layers import Input
 from .models import Sequential
 from .saving import load_model
 
 __all__ = [
-    "Input", "Sequential", "__version__", "load_model", "activations", "backends", "callbacks", "datasets",
-    "initializers", "layers", "losses", "metrics", "optimizers", "regularizers", "utils",
+    "Input", "Sequential", "__version__", "load_model", "activations", "backend", "backends", "callbacks",
+    "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers", "saving",
+    "utils",
 ]

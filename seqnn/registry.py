@@ -122,6 +122,11 @@ class Registry:
         return identifier
 
 
+def all_registries() -> list["Registry"]:
+    """Every kind's registry (layers, losses, metrics, ...)."""
+    return list(_ALL)
+
+
 @contextlib.contextmanager
 def custom_object_scope(custom_objects: dict[str, Any] | None) -> Iterator[None]:
     """Make ``{name: class}`` known to every registry that accepts it, inside the ``with`` only.

@@ -312,3 +312,53 @@ def test_weighted_metrics_use_sample_weights_and_get_a_weighted_key_on_a_clash(t
     assert result["weighted_accuracy"] == pytest.approx(np.mean(predicted[:20] == y[:20]))
     model.save(tmp_path / "w.safetensors")
     assert keras.models.load_model(tmp_path / "w.safetensors").metrics_names == model.metrics_names
+
+
+# ------------------------------------------------ serialization and modules ---
+def test_a_layer_built_directly_has_its_weights():
+    dense = layers.Dense(3)
+    dense.build((None, 5))
+    assert dense.built and dense.output_shape == (None, 3)
+    assert [w.shape for w in dense.get_weights()] == [(5, 3), (3,)]
+
+    class Scale(layers.Layer):
+        def build(self, input_shape):
+            self.add_weight("scale", (input_shape[-1],), initializer="ones")
+
+    scale = Scale()
+    scale.build((None, 4))
+    assert scale.get_weights()[0].tolist() == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_model_from_json_and_from_config_take_to_json_output():
+    model = small_classifier()
+    for rebuilt in (keras.models.model_from_json(model.to_json()), keras.Sequential.from_config(model.to_json())):
+        assert rebuilt.get_config() == model.get_config()
+    with pytest.raises(ValueError, match="model_from_json: not a JSON model config"):
+        keras.models.model_from_json("{not json")
+
+
+@pytest.mark.parametrize("obj", [keras.regularizers.L1(0.005), keras.losses.MeanSquaredError(),
+                                 keras.metrics.MeanSquaredError(), keras.optimizers.Adam(3e-4),
+                                 keras.initializers.RandomNormal(stddev=0.3), layers.Dense(4, activation="relu")],
+                         ids=lambda o: type(o).__module__.split(".")[1] + "." + type(o).__name__)
+def test_serialize_and_deserialize_keras_object(obj):
+    config = keras.saving.serialize_keras_object(obj)
+    assert config["class_name"] == type(obj).__name__
+    back = keras.saving.deserialize_keras_object(config)
+    assert type(back) is type(obj) and back.get_config() == obj.get_config()
+
+
+def test_deserialize_an_unknown_class_names_it():
+    with pytest.raises(ValueError, match="unknown class 'Nope'; register it or pass it in custom_objects"):
+        keras.saving.deserialize_keras_object({"class_name": "Nope", "config": {}})
+
+
+def test_keras_2_module_paths():
+    from seqnn import backend as K
+    from seqnn.utils import np_utils
+
+    assert K.image_data_format() == "channels_last" and K.floatx() == "float32" and K.epsilon() == 1e-7
+    with pytest.raises(ValueError, match="supports only 'channels_last'"):
+        K.set_image_data_format("channels_first")
+    assert np_utils.to_categorical([1, 0], 2).tolist() == [[0, 1], [1, 0]]

@@ -27,6 +27,7 @@ dimension as ``None``, as in Keras.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import numpy as np
@@ -66,9 +67,18 @@ class Layer:
         self.param_regularizers: dict[str, regularizers.Regularizer] = {}
         self._workspace: dict[str, Any] = {}
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _standalone_build(cls.__dict__["build"])
+
     # ------------------------------------------------------------ building ---
     def build(self, input_shape: Shape) -> None:
-        """Create parameters with :meth:`add_weight`. Default: none."""
+        """Create parameters with :meth:`add_weight`. Default: none.
+
+        Called directly (``layer.build((None, 784))``, as Keras code does), a
+        layer builds itself on the numpy backend in float32.
+        """
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         """Output shape for an input shape (batch dimension None). Default: unchanged."""
@@ -212,6 +222,21 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _standalone_build(build):
+    """``build`` that, called on a layer no model or ``build_for`` has placed yet, places it first."""
+
+    @functools.wraps(build)
+    def build_or_place(self, *args, **kwargs):
+        if getattr(self, "backend", None) is None and args:
+            from .. import backends
+
+            self.build_for(args[0], backends.get("numpy"), "float32")  # calls build_or_place again, placed
+            return None
+        return build(self, *args, **kwargs)
+
+    return build_or_place
 
 
 registry = Registry("layer", base=Layer)

@@ -334,9 +334,11 @@ class Sequential(Trainer, NestedModel):
 
     @classmethod
     def from_config(cls, config: dict | str, custom_objects: dict | None = None) -> "Sequential":
-        """Rebuild an (uncompiled) model from ``get_config()`` output or its JSON."""
+        """Rebuild an (uncompiled) model from ``get_config()`` output, ``to_json()`` output, or its JSON."""
         if isinstance(config, str):
             config = json.loads(config)
+        if isinstance(config, dict) and config.get("class_name") == "Sequential" and "config" in config:
+            config = config["config"]  # to_json()'s {"class_name": "Sequential", "config": {...}}
         if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
             raise ValueError("a Sequential config is a dict with a 'layers' list (from get_config())")
         with custom_object_scope(custom_objects):
