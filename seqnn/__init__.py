@@ -14,7 +14,7 @@ Quick start::
     model.fit(x_train / 16.0, y_train, epochs=20)
 """
 from . import (activations, backend, backends, callbacks, datasets, initializers, layers, losses, metrics,
-               models, optimizers, regularizers, saving, utils)
+               models, ops, optimizers, regularizers, saving, utils)
 from ._version import __version__
 from .layers import Input
 from .models import Sequential
@@ -22,6 +22,6 @@ from .saving import load_model
 
 __all__ = [
     "Input", "Sequential", "__version__", "load_model", "activations", "backend", "backends", "callbacks",
-    "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers", "saving",
+    "datasets", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "saving",
     "utils",
 ]

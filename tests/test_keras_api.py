@@ -362,3 +362,13 @@ def test_keras_2_module_paths():
     with pytest.raises(ValueError, match="supports only 'channels_last'"):
         K.set_image_data_format("channels_first")
     assert np_utils.to_categorical([1, 0], 2).tolist() == [[0, 1], [1, 0]]
+
+
+def test_ops_are_numpy_functions_under_keras_names():
+    from seqnn import ops
+
+    model = keras.Sequential([layers.Dense(2)])
+    assert model(ops.ones((1, 4))).shape == (1, 2)
+    assert ops.cast(ops.convert_to_tensor([1.7, 2.2]), "int32").tolist() == [1, 2]
+    assert ops.shape(ops.zeros((2, 3))) == (2, 3) and ops.max(ops.arange(5)) == 4
+    assert set(ops.__all__) <= set(dir(ops))
