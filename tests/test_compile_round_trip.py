@@ -72,7 +72,8 @@ def test_a_logits_loss_object(tmp_path):
     sn.optimizers.SGD(learning_rate=0.05, momentum=0.9, nesterov=True),
     sn.optimizers.Adam(learning_rate=sn.optimizers.schedules.ExponentialDecay(0.01, 2, 0.5)),
     sn.optimizers.SGD(learning_rate=sn.optimizers.schedules.PiecewiseConstantDecay([1, 2], [0.1, 0.05, 0.01])),
-    sn.optimizers.Adam(clipnorm=1.0), sn.optimizers.AdamW(weight_decay=0.01),
+    sn.optimizers.Adam(clipnorm=1.0), sn.optimizers.AdamW(weight_decay=0.01), "adadelta",
+    sn.optimizers.Adadelta(learning_rate=1.0, rho=0.9, epsilon=1e-6),
 ], ids=repr)
 def test_optimizers_and_schedules_as_names_and_objects(tmp_path, optimizer):
     _round_trip(tmp_path, _softmax_head(), optimizer=optimizer, loss="sparse_categorical_crossentropy")

@@ -29,6 +29,10 @@ from optimizer_steps import FakeLayer, gradient_sequence, make_arena, run_seqnn
     (optimizers.RMSprop, {"epsilon": -1e-7}, "epsilon"),
     (optimizers.Adagrad, {"initial_accumulator_value": -0.1}, "initial_accumulator_value"),
     (optimizers.Adagrad, {"epsilon": float("nan")}, "epsilon"),
+    (optimizers.Adadelta, {"rho": 1.0}, "rho"),
+    (optimizers.Adadelta, {"rho": -0.1}, "rho"),
+    (optimizers.Adadelta, {"epsilon": -1e-7}, "epsilon"),
+    (optimizers.Adadelta, {"learning_rate": None}, "learning_rate"),
     (optimizers.Adam, {"beta_1": 1.0}, "beta_1"),
     (optimizers.Adam, {"beta_2": 2.0}, "beta_2"),
     (optimizers.Adam, {"learning_rate": float("inf")}, "learning_rate"),
@@ -62,6 +66,7 @@ CONFIGURED = [
     optimizers.SGD(0.1, momentum=0.9, nesterov=True, clipnorm=1.0, name="my_sgd"),
     optimizers.RMSprop(0.01, rho=0.8, momentum=0.5, epsilon=1e-6, centered=True, weight_decay=0.1),
     optimizers.Adagrad(0.05, initial_accumulator_value=0.2, epsilon=1e-5, global_clipnorm=3.0),
+    optimizers.Adadelta(1.0, rho=0.9, epsilon=1e-6, clipnorm=2.0, weight_decay=0.01, name="my_adadelta"),
     optimizers.Adam(0.002, beta_1=0.8, beta_2=0.99, epsilon=1e-6, amsgrad=True, clipvalue=0.5),
     optimizers.AdamW(0.003, weight_decay=0.01),
     optimizers.Nadam(0.004, beta_1=0.85, momentum_decay=0.01),
@@ -85,6 +90,7 @@ def test_config_round_trip(opt):
 @pytest.mark.parametrize("name, cls", [
     ("sgd", optimizers.SGD), ("SGD", optimizers.SGD), ("rmsprop", optimizers.RMSprop),
     ("RMSprop", optimizers.RMSprop), ("adagrad", optimizers.Adagrad), ("Adam", optimizers.Adam),
+    ("adadelta", optimizers.Adadelta), ("AdaDelta", optimizers.Adadelta),
     ("adam", optimizers.Adam), ("AdamW", optimizers.AdamW), ("nadam", optimizers.Nadam),
     ("Adamax", optimizers.Adamax), ("ADAMAX", optimizers.Adamax),
 ])
@@ -101,6 +107,8 @@ def test_keras_defaults():
     assert (rms.learning_rate, rms.rho, rms.momentum, rms.epsilon, rms.centered) == (0.001, 0.9, 0.0, 1e-7, False)
     ada = optimizers.Adagrad()
     assert (ada.learning_rate, ada.initial_accumulator_value, ada.epsilon) == (0.001, 0.1, 1e-7)
+    assert optimizers.Adadelta().get_config() == {"name": "adadelta", "learning_rate": 0.001, "rho": 0.95,
+                                                  "epsilon": 1e-7}
     for cls in (optimizers.Adam, optimizers.Nadam, optimizers.Adamax):
         opt = cls()
         assert (opt.learning_rate, opt.beta_1, opt.beta_2, opt.epsilon) == (0.001, 0.9, 0.999, 1e-7)
@@ -110,7 +118,7 @@ def test_keras_defaults():
 def test_unknown_name_lists_the_known_ones():
     with pytest.raises(UnknownNameError) as info:
         optimizers.get("adamm")
-    for name in ("sgd", "rmsprop", "adagrad", "adam", "adamw", "nadam", "adamax"):
+    for name in ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamw", "nadam", "adamax"):
         assert name in str(info.value)
 
 
@@ -122,6 +130,7 @@ def test_unknown_name_lists_the_known_ones():
     (optimizers.RMSprop(), ["mean_square"]),
     (optimizers.RMSprop(centered=True, momentum=0.9), ["mean_square", "mean_grad", "momentum"]),
     (optimizers.Adagrad(), ["accumulator"]),
+    (optimizers.Adadelta(), ["mean_square_grad", "mean_square_delta"]),
     (optimizers.Adam(), ["m", "v"]),
     (optimizers.Adam(amsgrad=True), ["m", "v", "v_max"]),
     (optimizers.Nadam(), ["m", "v"]),
@@ -142,7 +151,7 @@ def test_adagrad_accumulator_starts_at_its_initial_value():
     assert np.all(opt.slots["accumulator"] == 0.25)
 
 
-@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adagrad", "adam", "nadam", "adamax"])
+@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adagrad", "adadelta", "adam", "nadam", "adamax"])
 def test_state_scalars_and_slots_resume_exactly(name):
     """Saving slots and scalars midway and loading them into a fresh optimizer continues the same run."""
     grads = gradient_sequence(make_arena().size)
@@ -226,8 +235,8 @@ def test_rebuilding_keeps_the_state_of_parameters_that_stay():
 # keras/src/optimizers/base_optimizer.py: ``decay`` (any value but None) is ignored with
 # a warning; ``lr`` falls through to "Argument(s) not recognized" (a ValueError).
 
-EVERY_OPTIMIZER = [optimizers.SGD, optimizers.RMSprop, optimizers.Adagrad, optimizers.Adam, optimizers.AdamW,
-                   optimizers.Nadam, optimizers.Adamax]
+EVERY_OPTIMIZER = [optimizers.SGD, optimizers.RMSprop, optimizers.Adagrad, optimizers.Adadelta, optimizers.Adam,
+                   optimizers.AdamW, optimizers.Nadam, optimizers.Adamax]
 
 
 @pytest.mark.parametrize("decay", [1e-4, 0.0])

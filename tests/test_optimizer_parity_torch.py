@@ -91,6 +91,12 @@ CASES = {
     # PyTorch's accumulator starts at 0 unless told Keras's 0.1.
     "adagrad": (lambda: optimizers.Adagrad(0.1, initial_accumulator_value=0.1, epsilon=0.0),
                 lambda p: T.Adagrad(p, lr=0.1, initial_accumulator_value=0.1, eps=0.0)),
+    # Adadelta: the same rule (ε inside both square roots, lr times the step);
+    # only the defaults differ, so PyTorch gets Keras's ρ and ε (its lr = 1.0
+    # is the paper's). PyTorch's weight_decay is L2, not decoupled: not compared.
+    "adadelta": (lambda: optimizers.Adadelta(1.0), lambda p: T.Adadelta(p, lr=1.0, rho=0.95, eps=1e-7)),
+    "adadelta-torch-defaults": (lambda: optimizers.Adadelta(0.5, rho=0.9, epsilon=1e-6),
+                                lambda p: T.Adadelta(p, lr=0.5)),
     # Adam: same rule (ε added to √v̂) once PyTorch gets Keras's ε.
     "adam": (lambda: optimizers.Adam(0.01), lambda p: T.Adam(p, lr=0.01, eps=1e-7)),
     "adam-amsgrad": (lambda: optimizers.Adam(0.01, beta_2=0.9, amsgrad=True),
@@ -133,7 +139,7 @@ def test_matches_torch(case):
     assert not np.allclose(ours[-1]["kernel"], params["kernel"], rtol=1e-3), "the parameters must move"
 
 
-@pytest.mark.parametrize("case", ["adam", "adamw", "nadam", "rmsprop-centered", "adagrad", "adamax"])
+@pytest.mark.parametrize("case", ["adam", "adamw", "nadam", "rmsprop-centered", "adagrad", "adadelta", "adamax"])
 def test_matches_torch_under_a_schedule(case):
     """A schedule evaluated at `iterations` equals setting PyTorch's group lr before each step.
 

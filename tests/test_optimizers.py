@@ -68,6 +68,23 @@ def ref_adagrad(p, grads, lr_at, initial_accumulator_value=0.1, epsilon=1e-7, we
     return out
 
 
+def ref_adadelta(p, grads, lr_at, rho=0.95, epsilon=1e-7, weight_decay=0.0):
+    """keras/src/optimizers/adadelta.py's update_step, with its rms(x) = √(x + ε)."""
+    def rms(x):
+        return np.sqrt(x + epsilon)
+
+    p, accumulated_grad, accumulated_delta_var, out = p.copy(), np.zeros_like(p), np.zeros_like(p), []
+    for step, g in enumerate(grads):
+        lr = lr_at(step)
+        p = p - lr * weight_decay * p
+        accumulated_grad = rho * accumulated_grad + (1 - rho) * g**2
+        delta_var = -(rms(accumulated_delta_var) * g) / rms(accumulated_grad)
+        accumulated_delta_var = rho * accumulated_delta_var + (1 - rho) * delta_var**2
+        p = p + lr * delta_var
+        out.append(p)
+    return out
+
+
 def ref_adam(p, grads, lr_at, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, weight_decay=0.0):
     p, m, v, v_max, out = p.copy(), np.zeros_like(p), np.zeros_like(p), np.zeros_like(p), []
     for step, g in enumerate(grads):
@@ -135,6 +152,9 @@ CASES = {
     "adagrad": (optimizers.Adagrad, ref_adagrad, 0.001, {}),
     "adagrad-options": (optimizers.Adagrad, ref_adagrad, 0.1,
                         {"initial_accumulator_value": 0.5, "epsilon": 1e-3, "weight_decay": 0.2}),
+    "adadelta": (optimizers.Adadelta, ref_adadelta, 0.001, {}),
+    "adadelta-options": (optimizers.Adadelta, ref_adadelta, 1.0,
+                         {"rho": 0.8, "epsilon": 1e-4, "weight_decay": 0.1}),
     "adam": (optimizers.Adam, ref_adam, 0.001, {}),
     "adam-amsgrad": (optimizers.Adam, ref_adam, 0.01, {"amsgrad": True, "beta_2": 0.9}),
     "adam-decay": (optimizers.Adam, ref_adam, 0.01, {"weight_decay": 0.3, "epsilon": 1e-3}),
@@ -166,8 +186,20 @@ def test_matches_published_rule_step_by_step(case):
     assert not np.allclose(got[-1], start), "the parameters must move"
 
 
+@pytest.mark.parametrize("case", ["adadelta", "adadelta-options"])
+def test_adadelta_displacements_match_keras(case):
+    """Adadelta's first steps are ~√ε·lr, far below p: compare p − p₀, so the rule itself is checked tightly."""
+    cls, reference, lr, kwargs = CASES[case]
+    start = np.array(make_arena().values)
+    got = run_seqnn(cls(learning_rate=lr, **kwargs), gradient_sequence(start.size))
+    expected = reference_for(cls, reference, kwargs, constant(lr))
+    for step, (g, e) in enumerate(zip(got, expected)):
+        np.testing.assert_allclose(g - start, e - start, rtol=1e-9, atol=0, err_msg=f"{case}, step {step}")
+    assert np.all(got[-1] != start)
+
+
 @pytest.mark.parametrize("case", ["sgd-momentum", "sgd-nesterov", "rmsprop-centered-momentum", "adagrad",
-                                  "adam-amsgrad", "nadam", "adamax"])
+                                  "adadelta", "adam-amsgrad", "nadam", "adamax"])
 def test_matches_published_rule_under_a_schedule(case):
     cls, reference, _, kwargs = CASES[case]
     schedule = schedules.ExponentialDecay(0.1, decay_steps=3, decay_rate=0.5)
@@ -188,7 +220,7 @@ def test_the_configurations_really_differ():
         assert not np.allclose(run_seqnn(a, grads)[-1], run_seqnn(b, grads)[-1], rtol=1e-6), (a, b)
 
 
-@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adagrad", "adam", "adamw", "nadam", "adamax"])
+@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamw", "nadam", "adamax"])
 def test_float32_tracks_float64(name):
     grads = gradient_sequence(make_arena().size)
     single = run_seqnn(optimizers.get(name), grads, dtype="float32")
@@ -284,7 +316,7 @@ def test_learning_rate_is_readable_and_settable():
 @pytest.mark.parametrize("config", [
     {"class_name": "sgd", "config": {"momentum": 0.9, "nesterov": True}},
     {"class_name": "rmsprop", "config": {"centered": True, "momentum": 0.5}},
-    {"class_name": "adagrad"}, {"class_name": "adam", "config": {"amsgrad": True}},
+    {"class_name": "adagrad"}, {"class_name": "adadelta"}, {"class_name": "adam", "config": {"amsgrad": True}},
     {"class_name": "adamw"}, {"class_name": "nadam"}, {"class_name": "adamax"},
 ], ids=lambda c: c["class_name"])
 def test_a_step_allocates_no_arrays(config):

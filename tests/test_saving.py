@@ -42,7 +42,7 @@ def test_save_then_load_model_predicts_identically(tmp_path):
     assert loaded.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "nadam", "sgd", "rmsprop"])
+@pytest.mark.parametrize("optimizer", ["adam", "nadam", "sgd", "rmsprop", "adadelta"])
 def test_loaded_model_continues_training_exactly(tmp_path, optimizer):
     model = trained_model(sn.optimizers.get(optimizer))
     model.save(tmp_path / "m.safetensors")

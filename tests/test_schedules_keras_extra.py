@@ -133,7 +133,7 @@ def test_optimizer_with_schedule_steps_by_the_schedule():
         assert used == pytest.approx([schedule(s) for s in range(25)], rel=1e-12)
 
 
-@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adagrad", "adam", "adamw", "nadam", "adamax"])
+@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamw", "nadam", "adamax"])
 @pytest.mark.parametrize("schedule", SCHEDULES[:3], ids=lambda s: type(s).__name__)
 def test_every_optimizer_uses_the_scheduled_rate_at_each_step(name, schedule):
     """A schedule gives the same run as setting the float rate to schedule(step) by hand before each step."""

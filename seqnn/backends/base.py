@@ -188,6 +188,15 @@ class Backend:
         """acc ← acc + g²; p ← p − lr·g/√(acc + ε)."""
         raise NotImplementedError
 
+    def adadelta_update(self, p, g, mean_square_grad, mean_square_delta, lr: float, rho: float,
+                        epsilon: float):
+        """Adadelta, ε inside both roots (Keras's and PyTorch's rule).
+
+        ``a ← ρa + (1 − ρ)g²; Δ = √(d + ε)/√(a + ε)·g; d ← ρd + (1 − ρ)Δ²; p ← p − lr·Δ``
+        with a = ``mean_square_grad`` and d = ``mean_square_delta``.
+        """
+        raise NotImplementedError
+
     def adam_update(self, p, g, m, v, v_max, lr: float, beta_1: float, beta_2: float,
                     epsilon: float, step: int):
         """Adam with ε added to √v̂; ``v_max`` (AMSGrad) is set when amsgrad."""

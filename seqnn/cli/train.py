@@ -68,7 +68,8 @@ def build_parser() -> ArgumentParser:
                    help="default: 30 for digits, 10 for mnist / fashion_mnist, 20 for files")
     f.add_argument("--batch-size", type=positive_int, metavar="N",
                    help="default: 32 for digits and files, 128 for mnist / fashion_mnist")
-    f.add_argument("--optimizer", metavar="NAME", help="adam (default), sgd, rmsprop, adamw, nadam, adamax, adagrad")
+    f.add_argument("--optimizer", metavar="NAME",
+                   help="adam (default), sgd, rmsprop, adamw, nadam, adamax, adagrad, adadelta")
     f.add_argument("--lr", "--learning-rate", type=float, dest="lr", metavar="RATE",
                    help="learning rate (default: the optimizer's, 0.001 for adam)")
     f.add_argument("--validation-split", type=float, default=0.0, metavar="FRACTION",

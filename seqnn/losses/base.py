@@ -14,7 +14,9 @@ then ``backward()`` for dL/dy_pred. Calling the loss like Keras,
 """
 from __future__ import annotations
 
-from typing import Any
+import functools
+import inspect
+from typing import Any, Callable
 
 import numpy as np
 
@@ -165,9 +167,49 @@ def within(b, x, lo: float, hi: float):
 registry = Registry("loss", base=Loss)
 register = registry.register
 
+#: Keras's function-style losses (``losses.mean_squared_error``, see functions.py) → the class that computes them
+function_classes: dict[Callable, type[Loss]] = {}
+
+
+def computed_by(cls: type[Loss]) -> Callable[[Callable], Callable]:
+    """Decorator: the function's values are ``cls(reduction="none")``'s, so ``get(function)`` gives ``cls()``."""
+
+    def decorate(fn: Callable) -> Callable:
+        function_classes[fn] = cls
+        return fn
+
+    return decorate
+
 
 def get(identifier: Any) -> Loss | None:
+    """A loss from None, a name, a config dict, a Loss class or instance, or one of seqnn's loss functions.
+
+    A loss function (``losses.categorical_crossentropy``, as Keras 2 scripts
+    pass to ``compile``) resolves to its class with the default arguments,
+    which trains with the fused gradient and saves by name. Any other
+    function is refused with a TypeError: training needs ∂ℓ/∂y_pred, which
+    seqnn does not derive automatically.
+    """
+    if inspect.isroutine(identifier) or isinstance(identifier, functools.partial):
+        cls = function_classes.get(identifier)
+        if cls is None:
+            raise TypeError(_not_a_loss_function(identifier))
+        return cls()
     return registry.get(identifier)
+
+
+def _not_a_loss_function(fn: Callable) -> str:
+    name = getattr(fn, "__qualname__", None) or type(fn).__name__
+    known = sorted({f.__name__ for f in function_classes})
+    if getattr(fn, "__name__", None) in known:  # e.g. seqnn.metrics.mean_squared_error, or Keras's own
+        return (f"loss: got the function {name!r} from {getattr(fn, '__module__', None)!r}, which is not "
+                f"seqnn.losses.{fn.__name__}; pass seqnn.losses.{fn.__name__} (or the name {fn.__name__!r})")
+    known = ", ".join(known)
+    return (f"loss: got the function {name!r}, which is not one of seqnn.losses' functions. seqnn has no automatic "
+            f"differentiation, so it cannot train with an arbitrary function: subclass seqnn.losses.Loss and "
+            f"implement per_sample(y_pred, y_true) (each sample's loss) and per_sample_backward(weights) (its "
+            f"gradient with respect to y_pred). Expected a loss name (e.g. 'mse'), a config dict, a Loss class or "
+            f"instance, or one of seqnn.losses' functions: {known}")
 
 
 def serialize(loss: Loss) -> dict:

@@ -5,6 +5,7 @@ Every optimizer takes Keras's base arguments: ``learning_rate`` (a float or a
 ``clipnorm`` / ``clipvalue`` / ``global_clipnorm`` (at most one) and ``name``.
 """
 from . import schedules
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
@@ -13,5 +14,5 @@ from .nadam import Nadam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Adamax", "Nadam", "Optimizer", "RMSprop", "get", "register",
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Nadam", "Optimizer", "RMSprop", "get", "register",
            "registry", "schedules", "serialize"]

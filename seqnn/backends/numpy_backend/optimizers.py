@@ -97,6 +97,20 @@ class OptimizerOps:
         p -= t
         return p
 
+    def adadelta_update(self, p, g, mean_square_grad, mean_square_delta, lr, rho, epsilon):
+        t, s, f = self._scratch(p), self._scratch(p, 1), p.dtype.type
+        self._moving_average_of_square_(mean_square_grad, g, rho, t)
+        # Δ = √(d + ε)/√(a + ε)·g, taken as √((d + ε)/(a + ε))·g: one root fewer, same value to an ulp.
+        np.add(mean_square_delta, f(epsilon), out=t)
+        np.add(mean_square_grad, f(epsilon), out=s)
+        t /= s
+        np.sqrt(t, out=t)
+        t *= g
+        self._moving_average_of_square_(mean_square_delta, t, rho, s)
+        t *= f(lr)
+        p -= t
+        return p
+
     def adam_update(self, p, g, m, v, v_max, lr, beta_1, beta_2, epsilon, step):
         t, f = self._scratch(p), p.dtype.type
         self._moving_average_(m, g, beta_1, t)
