@@ -115,3 +115,13 @@ def test_custom_metric_function_needs_custom_objects(tmp_path):
     # Outside load_model's scope the name is not registered: it does not leak.
     with pytest.raises(ValueError, match="unknown metric 'top_probability'"):
         sn.load_model(tmp_path / "m.safetensors")
+
+
+@pytest.mark.parametrize("metric", [sn.losses.sparse_categorical_crossentropy, "sparse_categorical_crossentropy"],
+                         ids=repr)
+def test_loss_functions_and_names_as_metrics(tmp_path, metric):
+    x, y = _data()
+    loaded = _round_trip(tmp_path, _softmax_head(), optimizer="adam", loss="sparse_categorical_crossentropy",
+                         metrics=[metric])
+    logs = loaded.evaluate(x, y, verbose=0, return_dict=True)
+    assert logs["sparse_categorical_crossentropy"] == pytest.approx(logs["loss"], rel=1e-5)

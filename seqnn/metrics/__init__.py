@@ -38,6 +38,22 @@ from .regression import (
 _ACCURACY_NAMES = ("accuracy", "acc")
 
 
+def _register_loss_functions() -> None:
+    """Keras's loss names are metric names too: the mean over samples of the loss function."""
+    import functools
+
+    from ..losses import functions
+
+    for name in ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+                 "categorical_hinge", "cosine_similarity", "hinge", "huber", "kl_divergence", "log_cosh",
+                 "poisson", "squared_hinge"):
+        if name not in registry:
+            registry.add(name, functools.partial(MeanMetricWrapper, getattr(functions, name)))
+
+
+_register_loss_functions()
+
+
 def get(identifier: Any) -> Metric:
     """A metric from None, a name, a config dict, a class or an instance (returned as is)."""
     return registry.get(identifier)
