@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import activations as activations_module, backends, losses, optimizers
+from .. import backends, losses, optimizers
 from ..errors import NotCompiledError
 from ..naming import unique_name
 from ..registry import custom_object_scope
@@ -22,6 +22,7 @@ from ..layers import Layer, InputLayer
 from ..layers import registry as layer_registry
 from ..layers import serialize as serialize_layer
 from .compile_metrics import CompileMetrics
+from .fusion import Fusion
 from .nesting import NestedModel
 from .summary import format_summary
 from .trainer import Trainer
@@ -31,7 +32,7 @@ _DTYPES = ("float32", "float64")
 _IGNORED_COMPILE_ARGS = ("run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss")
 
 
-class Sequential(Trainer, NestedModel):
+class Sequential(Trainer, Fusion, NestedModel):
     """A linear stack of layers.
 
     Example::
@@ -151,29 +152,6 @@ class Sequential(Trainer, NestedModel):
     def _structure_changed(self) -> None:
         self._undo_fusion()
         self._prepared_for = None
-
-    def _undo_fusion(self) -> None:
-        layer = getattr(self, "_deferred_layer", None)
-        if layer is not None:
-            layer.defer_output_activation(False)
-        self._deferred_layer = self._deferred_activation = None
-        for layer, pool in getattr(self, "_relu_pool_pairs", ()):
-            layer.defer_output_activation(False)
-            pool.take_relu(False)
-        self._relu_pool_pairs = []
-
-    def _fuse_relu_into_max_pooling(self) -> None:
-        """A ReLU followed by max pooling runs after the pooling, on 4x fewer values (2x2 windows).
-
-        The results are bit-identical (see ``MaxPooling2D.take_relu``); only the
-        model's own passes are fused, ``layer(x)`` alone still applies its ReLU.
-        """
-        for layer, following in zip(self._layers, self._layers[1:]):
-            if (type(layer.output_activation) is activations_module.ReLU
-                    and getattr(following, "commutes_with_relu", False)):
-                layer.defer_output_activation(True)
-                following.take_relu(True)
-                self._relu_pool_pairs.append((layer, following))
 
     # --------------------------------------------------------------- build ---
     def build(self, input_shape: Sequence[int | None] | None = None) -> None:
@@ -298,7 +276,6 @@ class Sequential(Trainer, NestedModel):
         """Resolve what compile could not before the model was built: fusion, metrics, the arena."""
         if self._prepared_for == self._signature():
             return
-        last = self._layers[-1]
         self._undo_fusion()
         for layer in self._layers:
             if isinstance(layer, NestedModel):  # trained alone before, it may have handed its softmax to its loss
@@ -306,15 +283,7 @@ class Sequential(Trainer, NestedModel):
                 layer._prepared_for = None
         self._train_loss = None
         if self.loss is not None:
-            loss = self.loss
-            act = last.output_activation
-            if (act is not None and loss.fusable_activation == getattr(act, "name", None)
-                    and not getattr(loss, "from_logits", True)):
-                # softmax + cross-entropy (sigmoid + binary) become one stable op on logits.
-                loss = loss.with_logits()
-                last.defer_output_activation(True)
-                self._deferred_layer, self._deferred_activation = last, act
-            self._train_loss = loss.bind(self.backend)
+            self._train_loss = self._fuse_activation_into_loss(self.loss).bind(self.backend)
             self._compile_metrics.bind(self.loss, self.output_shape)
         self._fuse_relu_into_max_pooling()
         from ..parameters import ParameterArena
