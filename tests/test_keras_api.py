@@ -372,3 +372,15 @@ def test_ops_are_numpy_functions_under_keras_names():
     assert ops.cast(ops.convert_to_tensor([1.7, 2.2]), "int32").tolist() == [1, 2]
     assert ops.shape(ops.zeros((2, 3))) == (2, 3) and ops.max(ops.arange(5)) == 4
     assert set(ops.__all__) <= set(dir(ops))
+
+
+def test_summary_falls_back_to_ascii_where_the_output_cannot_encode_boxes(capsys, monkeypatch):
+    import io
+    import sys
+
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    monkeypatch.setattr(sys, "stdout", stream)
+    keras.Sequential([keras.Input((3,)), layers.Dense(2)]).summary(line_length=60)
+    stream.seek(0)
+    text = stream.read()
+    assert "| dense (Dense)" in text and "+====" in text and " Total params: 8 (32.00 B)" in text

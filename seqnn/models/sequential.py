@@ -10,6 +10,7 @@ backend they live on the numpy backend in float32; compile moves them.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any, Sequence
 
 import numpy as np
@@ -24,7 +25,7 @@ from ..layers import serialize as serialize_layer
 from .compile_metrics import CompileMetrics
 from .fusion import Fusion
 from .nesting import NestedModel
-from .summary import format_summary
+from .summary import can_draw_boxes, format_summary
 from .trainer import Trainer
 
 _DTYPES = ("float32", "float64")
@@ -395,7 +396,8 @@ class Sequential(Trainer, Fusion, NestedModel):
         for key in keras_args:
             if key not in ("positions", "expand_nested", "show_trainable", "layer_range"):
                 raise TypeError(f"summary() got an unexpected argument {key!r}")
-        (print_fn or print)(format_summary(self, line_length))
+        boxes = print_fn is not None or can_draw_boxes(sys.stdout)
+        (print_fn or print)(format_summary(self, line_length, boxes=boxes))
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r} layers={len(self._layers)}>"

@@ -42,6 +42,13 @@ def _cell_widths(line_length: int) -> list[int]:
     return widths
 
 
+# (left, middle, right, fill) of each rule, and the cell borders, as Keras (rich) draws them.
+_BOXES = {"top": ("┏", "┳", "┓", "━"), "header": "┃", "below_header": ("┡", "╇", "┩", "━"),
+          "between": ("├", "┼", "┤", "─"), "cell": "│", "bottom": ("└", "┴", "┘", "─")}
+_ASCII = {"top": ("+", "+", "+", "="), "header": "|", "below_header": ("+", "+", "+", "="),
+          "between": ("+", "+", "+", "-"), "cell": "|", "bottom": ("+", "+", "+", "-")}
+
+
 def _rule(widths: list[int], left: str, middle: str, right: str, fill: str) -> str:
     return left + middle.join(fill * (w + 2) for w in widths) + right
 
@@ -80,16 +87,27 @@ def _count_and_size(arrays) -> tuple[int, int]:
     return count, sum(math.prod(a.shape) * np.dtype(a.dtype).itemsize for a in arrays)
 
 
-def format_summary(model, line_length: int | None = None) -> str:
+def can_draw_boxes(stream) -> bool:
+    """Whether ``stream`` can print the box-drawing characters (not a cp1252 Windows pipe, say)."""
+    try:
+        "┏━┃│┡╇┩├┼┤└┴┘".encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def format_summary(model, line_length: int | None = None, boxes: bool = True) -> str:
+    """The summary text; ``boxes=False`` draws the table with ASCII characters instead."""
+    b = _BOXES if boxes else _ASCII
     widths = _cell_widths(line_length or default_line_length())
-    lines = [f'Model: "{model.name}"', _rule(widths, "┏", "┳", "┓", "━")]
-    lines += _row(list(_HEADER), widths, "┃")
-    lines.append(_rule(widths, "┡", "╇", "┩", "━"))
+    lines = [f'Model: "{model.name}"', _rule(widths, *b["top"])]
+    lines += _row(list(_HEADER), widths, b["header"])
+    lines.append(_rule(widths, *b["below_header"]))
     for i, layer in enumerate(model.layers):
         if i:
-            lines.append(_rule(widths, "├", "┼", "┤", "─"))
-        lines += _row([f"{layer.name} ({type(layer).__name__})", _shape(layer), _params(layer)], widths, "│")
-    lines.append(_rule(widths, "└", "┴", "┘", "─"))
+            lines.append(_rule(widths, *b["between"]))
+        lines += _row([f"{layer.name} ({type(layer).__name__})", _shape(layer), _params(layer)], widths, b["cell"])
+    lines.append(_rule(widths, *b["bottom"]))
 
     built = [layer for layer in model.layers if layer.built]
     every = [layer.params[key] for layer in built for key in layer.params]
