@@ -384,3 +384,12 @@ def test_summary_falls_back_to_ascii_where_the_output_cannot_encode_boxes(capsys
     stream.seek(0)
     text = stream.read()
     assert "| dense (Dense)" in text and "+====" in text and " Total params: 8 (32.00 B)" in text
+
+
+def test_summary_draws_boxes_into_a_stream_without_an_encoding(monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    keras.Sequential([keras.Input((3,)), layers.Dense(2)]).summary()
+    assert "┏━" in sys.stdout.getvalue()

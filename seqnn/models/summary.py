@@ -90,7 +90,8 @@ def _count_and_size(arrays) -> tuple[int, int]:
 def can_draw_boxes(stream) -> bool:
     """Whether ``stream`` can print the box-drawing characters (not a cp1252 Windows pipe, say)."""
     try:
-        "┏━┃│┡╇┩├┼┤└┴┘".encode(getattr(stream, "encoding", None) or "ascii")
+        # A stream without an encoding (StringIO, doctest's) stores text as it is.
+        "┏━┃│┡╇┩├┼┤└┴┘".encode(getattr(stream, "encoding", None) or "utf-8")
     except (UnicodeEncodeError, LookupError):
         return False
     return True
