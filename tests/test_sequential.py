@@ -188,7 +188,7 @@ def test_compile_moves_weights_to_float64_keeping_values():
 def test_backend_names():
     assert sn.backends.get("auto").name == "numpy"
     assert sn.backends.get("NumPy").name == "numpy"
-    with pytest.raises(BackendUnavailableError, match="'metal' is not available.*available backends: numpy"):
+    with pytest.raises(BackendUnavailableError, match="'metal' is not available: .*available backends: numpy"):
         mlp().compile(optimizer="adam", loss="mse", backend="metal")
     with pytest.raises(UnknownNameError, match="unknown backend 'tpu'; known backends: auto, numpy, metal, cuda"):
         mlp().compile(optimizer="adam", loss="mse", backend="tpu")
