@@ -16,6 +16,22 @@ Conventions shared by all ops:
 * Scalars (learning rates, slopes) are Python floats; ops that produce a single
   number (norms, sums for logging) return a Python float.
 
+What a backend's arrays must support, beyond the ops (layers, the parameter
+arena and the workspace buffers rely on it):
+
+* ``a.shape`` (a tuple of ints), ``a.ndim`` and ``a.dtype`` (comparable with
+  ``"float32"``, ``"float64"``, ``"int64"``);
+* ``a.reshape(*shape)`` of a C-contiguous array: a view that shares memory
+  (the arena hands each layer reshaped pieces of one flat vector, and the
+  optimizer's update of the flat vector must be what the layers see);
+* basic slices along the first axis, ``a[:n]`` and ``flat[i:j]``: views that
+  share memory (workspace buffers sized for the largest batch serve a short
+  last batch through ``buf[:n]``).
+
+Nothing else: no fancy indexing, arithmetic operators or numpy functions on a
+backend's arrays outside the backend itself. Host data goes in with
+``asarray`` and comes out with ``to_numpy``.
+
 The ops are grouped by family; each family is documented once here and
 implemented by the backend in a module of its own.
 """
