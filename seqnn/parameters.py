@@ -46,6 +46,10 @@ class ParameterArena:
         start, shape = self.offsets[path], self.shapes[path]
         return flat[start:start + math.prod(shape)].reshape(shape)
 
+    def segments(self) -> list[tuple[int, int]]:
+        """``(start, stop)`` of every parameter in the flat vectors, in model order."""
+        return [(self.offsets[p], self.offsets[p] + math.prod(self.shapes[p])) for p in self.paths]
+
     def views(self, flat) -> dict:
         return {path: self.view(flat, path) for path in self.paths}
 

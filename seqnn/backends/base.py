@@ -111,11 +111,6 @@ class Backend:
         raise NotImplementedError
 
     def argmax(self, a, axis: int = -1): raise NotImplementedError
-    def norm(self, a) -> float:
-        """Euclidean norm of all elements, as a Python float."""
-        raise NotImplementedError
-
-    def all_finite(self, a) -> bool: raise NotImplementedError
 
     # ------------------------------------------------------------ linalg ---
     def gemm(self, a, b, out=None, trans_a: bool = False, trans_b: bool = False):
@@ -161,7 +156,6 @@ class Backend:
         """Softmax over the last axis, max-subtracted (no overflow)."""
         raise NotImplementedError
     def softmax_backward(self, dy, x, y, out=None): raise NotImplementedError
-    def log_softmax(self, x, out=None): raise NotImplementedError
 
     # --------------------------------------------------- fused losses ---
     def softmax_cross_entropy(self, logits, labels, sparse: bool):
@@ -232,7 +226,20 @@ class Backend:
         raise NotImplementedError
 
     def scale_(self, a, factor: float):
-        """``a *= factor``, in place (decoupled weight decay, clipping)."""
+        """``a *= factor``, in place (decoupled weight decay)."""
+        raise NotImplementedError
+
+    # Clipping runs on the device, with no norm copied to the host (one sync per tensor otherwise).
+    def clip_by_global_norm_(self, g, max_norm: float):
+        """``g *= min(1, max_norm / ‖g‖)`` in place, ‖·‖ over every element (Keras's ``global_clipnorm``)."""
+        raise NotImplementedError
+
+    def clip_segments_by_norm_(self, g, segments: Sequence[tuple[int, int]], max_norm: float):
+        """For each ``(start, stop)`` of flat ``g``: ``g[start:stop] *= min(1, max_norm / ‖g[start:stop]‖)``.
+
+        One tensor per segment (Keras's ``clipnorm``, which clips each weight's
+        gradient on its own), in one call for the whole arena.
+        """
         raise NotImplementedError
 
     # ------------------------------------------------------------ random ---

@@ -234,14 +234,9 @@ class Optimizer(Configurable):
         if self.clipvalue is not None:
             b.clip(g, -self.clipvalue, self.clipvalue, out=g)
         elif self.clipnorm is not None:
-            for view in self.arena.views(g).values():
-                norm = b.norm(view)
-                if norm > self.clipnorm:
-                    b.scale_(view, self.clipnorm / norm)
+            b.clip_segments_by_norm_(g, self.arena.segments(), self.clipnorm)
         elif self.global_clipnorm is not None:
-            norm = b.norm(g)
-            if norm > self.global_clipnorm:
-                b.scale_(g, self.global_clipnorm / norm)
+            b.clip_by_global_norm_(g, self.global_clipnorm)
 
     def update(self, p, g, lr: float) -> None:
         """The optimizer's rule on the flat vectors (one fused backend call)."""

@@ -139,7 +139,3 @@ class ActivationOps:
         out *= y
         return out
 
-    def log_softmax(self, x, out=None):
-        shifted = x - x.max(axis=-1, keepdims=True)
-        lse = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        return np.subtract(shifted, lse, out=out)

@@ -95,10 +95,3 @@ class ArrayOps:
     def argmax(self, a, axis=-1):
         return np.argmax(a, axis=axis)
 
-    def norm(self, a):
-        flat = a.reshape(-1)
-        # dot is one BLAS call and, unlike np.linalg.norm, allocates nothing.
-        return float(np.sqrt(np.dot(flat, flat)))
-
-    def all_finite(self, a):
-        return bool(np.isfinite(a).all())

@@ -34,6 +34,17 @@ class OptimizerOps:
         a *= a.dtype.type(factor)
         return a
 
+    def clip_by_global_norm_(self, g, max_norm):
+        return self.clip_segments_by_norm_(g, [(0, g.size)], max_norm)
+
+    def clip_segments_by_norm_(self, g, segments, max_norm):
+        for start, stop in segments:
+            piece = g[start:stop]
+            norm = float(np.sqrt(np.dot(piece, piece)))  # one BLAS call, no temporary
+            if norm > max_norm:
+                piece *= g.dtype.type(max_norm / norm)
+        return g
+
     @staticmethod
     def _moving_average_(average, value, decay, scratch):
         """average ← decay·average + (1 − decay)·value, in 3 passes."""
