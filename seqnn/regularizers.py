@@ -13,7 +13,8 @@ from .registry import Configurable, Registry
 
 
 class Regularizer(Configurable):
-    def penalty(self, backend, w) -> float:
+    def penalty(self, backend, w):
+        """The penalty of weights ``w``, a 0-d array of ``backend``."""
         raise NotImplementedError
 
     def add_gradient(self, backend, w, grad) -> None:
@@ -25,7 +26,8 @@ class Regularizer(Configurable):
 
         from . import backends
 
-        return self.penalty(backends.get("numpy"), np.asarray(w, dtype=float))
+        backend = backends.get("numpy")
+        return backend.item(self.penalty(backend, np.asarray(w, dtype=float)))
 
     def get_config(self) -> dict:
         return {}
@@ -52,12 +54,9 @@ class L1L2(Regularizer):
         self.l2 = _check_factor("l2", l2)
 
     def penalty(self, backend, w):
-        total = 0.0
-        if self.l1:
-            total += self.l1 * backend.sum(backend.abs(w))
-        if self.l2:
-            total += self.l2 * backend.sum(backend.square(w))
-        return total
+        b = backend
+        l1 = b.multiply(b.sum(b.abs(w)), self.l1)
+        return b.add(l1, b.multiply(b.sum(b.square(w)), self.l2)) if self.l2 else l1
 
     def add_gradient(self, backend, w, grad):
         if self.l1:

@@ -13,8 +13,10 @@ Conventions shared by all ops:
   is elementwise (in-place ReLU, say).
 * Arrays are C-contiguous, float32 or float64 (labels: int64). Shapes keep the
   batch dimension first.
-* Scalars (learning rates, slopes) are Python floats; ops that produce a single
-  number (norms, sums for logging) return a Python float.
+* Scalars going in (learning rates, slopes) are Python floats. A reduction
+  over every element returns a 0-d array of the backend, not a Python float:
+  reading a number back waits for the device, so the training loop does it
+  once per step (``item``), for the logs, and nowhere else.
 
 What a backend's arrays must support, beyond the ops (layers, the parameter
 arena and the workspace buffers rely on it):
@@ -65,6 +67,10 @@ class Backend:
     def full(self, shape: Sequence[int], value: float, dtype: str) -> Array:
         raise NotImplementedError
 
+    def item(self, a: Array) -> float:
+        """A 0-d (or one-element) array's value as a Python float: waits for the device."""
+        return float(self.to_numpy(a).reshape(-1)[0])
+
     def copy_into(self, dst: Array, src: Array) -> Array:
         """dst[...] = src (src may be host data, and broadcasts numpy-style to dst); returns dst."""
         raise NotImplementedError
@@ -96,15 +102,15 @@ class Backend:
     def less_equal(self, a, b): raise NotImplementedError
 
     def sum(self, a, axis: int | None = None, keepdims: bool = False, out=None):
-        """Sum; with ``axis=None`` a Python float."""
+        """Sum; with ``axis=None`` a 0-d array."""
         raise NotImplementedError
 
     def mean(self, a, axis: int | None = None, keepdims: bool = False):
-        """Mean; with ``axis=None`` a Python float."""
+        """Mean; with ``axis=None`` a 0-d array."""
         raise NotImplementedError
 
     def max(self, a, axis: int | None = None, keepdims: bool = False):
-        """Largest element (NaN if any is NaN); with ``axis=None`` a Python float.
+        """Largest element (NaN if any is NaN); with ``axis=None`` a 0-d array.
 
         Row maxima for losses (the categorical hinge's strongest wrong class).
         """

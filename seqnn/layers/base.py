@@ -169,8 +169,13 @@ class Layer:
     def count_params(self) -> int:
         return int(sum(int(np.prod(v.shape)) for v in self.params.values()))
 
-    def regularization_penalty(self) -> float:
-        return sum(reg.penalty(self.backend, self.params[k]) for k, reg in self.param_regularizers.items())
+    def regularization_penalty(self):
+        """Σ of the weights' penalties, a 0-d array of the layer's backend."""
+        b = self.backend
+        total = b.zeros((), self.dtype)
+        for key, reg in self.param_regularizers.items():
+            total = b.add(total, reg.penalty(b, self.params[key]))
+        return total
 
     def add_regularization_gradients(self) -> None:
         for key, reg in self.param_regularizers.items():

@@ -78,8 +78,8 @@ class Loss(Configurable):
         return b.multiply(grad, w, out=grad)
 
     # ----------------------------------------------------------- training API ---
-    def forward(self, y_pred, y_true, sample_weight=None) -> float:
-        """Reduced loss for backend arrays; keeps what :meth:`backward` needs."""
+    def forward(self, y_pred, y_true, sample_weight=None):
+        """Reduced loss (a 0-d backend array) for backend arrays; keeps what :meth:`backward` needs."""
         if self.backend is None:
             raise RuntimeError("loss.bind(backend) must be called before forward()")
         b = self.backend
@@ -91,9 +91,9 @@ class Loss(Configurable):
         scale = 1.0 / n if self.reduction == "sum_over_batch_size" else 1.0
         if sample_weight is None:
             self._weights = b.full((n,), scale, losses.dtype)
-            return b.sum(losses) * scale
+            return b.multiply(b.sum(losses), scale)
         self._weights = b.multiply(sample_weight, scale)
-        return b.sum(b.multiply(losses, sample_weight)) * scale
+        return b.multiply(b.sum(b.multiply(losses, sample_weight)), scale)
 
     def backward(self):
         if self._weights is None:
@@ -116,7 +116,7 @@ class Loss(Configurable):
         y_true = self.validate_targets(np.asarray(y_true), (None, *y_pred.shape[1:]))
         w = None if sample_weight is None else b.asarray(np.asarray(sample_weight).reshape(-1), dtype)
         out = self.forward(b.asarray(y_pred, dtype), b.asarray(y_true, self.target_dtype(dtype)), w)
-        return b.to_numpy(out) if self.reduction == "none" else float(out)
+        return b.to_numpy(out) if self.reduction == "none" else b.item(out)
 
     # --------------------------------------------------------------- fusion ---
     def with_logits(self) -> "Loss":

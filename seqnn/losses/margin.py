@@ -13,9 +13,9 @@ from .base import SampleMeanLoss, register
 def hinge_labels(b, y_true):
     """``2t − 1`` when every entry of t is 0 or 1 (binary labels), else t unchanged (Keras's rule)."""
     # t·(t − 1) is zero exactly at t = 0 and t = 1, so the sum of its magnitudes is zero iff t is binary.
-    if b.sum(b.abs(b.multiply(y_true, b.subtract(y_true, 1.0)))) == 0.0:
-        return b.subtract(b.multiply(y_true, 2.0), 1.0)
-    return y_true
+    # Decided on the device (a 0-d condition), with no wait for the host.
+    binary = b.less_equal(b.sum(b.abs(b.multiply(y_true, b.subtract(y_true, 1.0)))), 0.0)
+    return b.where(binary, b.subtract(b.multiply(y_true, 2.0), 1.0), y_true)
 
 
 class _BinaryHinge(SampleMeanLoss):

@@ -29,7 +29,10 @@ class Trainer:
         return x
 
     def _train_batch(self, x, y, w) -> tuple[float, Any]:
-        """Forward, loss, backward, update. Returns (loss incl. penalties, predictions for metrics)."""
+        """Forward, loss, backward, update. Returns (loss incl. penalties, predictions for metrics).
+
+        The loss is read back once, at the end: the step's only wait for the device.
+        """
         out = self._forward(x, training=True)
         loss = self._train_loss
         value = loss.forward(out, y, w)
@@ -38,17 +41,17 @@ class Trainer:
         for i in range(len(self._layers) - 1, first - 1, -1):
             dy = self._layers[i].backward(dy, need_input_grad=i > first)
         for layer in self._regularized:
-            value += layer.regularization_penalty()
+            value = self.backend.add(value, layer.regularization_penalty())
             layer.add_regularization_gradients()
         self.optimizer.apply()
-        return value, self._predictions(out)
+        return self.backend.item(value), self._predictions(out)
 
     def _test_batch(self, x, y, w) -> tuple[float, Any]:
         out = self._forward(x, training=False)
         value = self._train_loss.forward(out, y, w)
         for layer in self._regularized:
-            value += layer.regularization_penalty()
-        return value, self._predictions(out)
+            value = self.backend.add(value, layer.regularization_penalty())
+        return self.backend.item(value), self._predictions(out)
 
     def _predictions(self, out):
         """What the model outputs: the loss's probabilities when the final activation was fused into it."""

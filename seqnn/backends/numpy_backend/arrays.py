@@ -81,16 +81,16 @@ class ArrayOps:
         return np.less_equal(a, b)
 
     def sum(self, a, axis=None, keepdims=False, out=None):
-        s = np.sum(a, axis=axis, keepdims=keepdims, out=out)
-        return float(s) if axis is None and not keepdims else s
+        return np.asarray(np.sum(a, axis=axis, keepdims=keepdims, out=out))
 
     def mean(self, a, axis=None, keepdims=False):
-        m = np.mean(a, axis=axis, keepdims=keepdims)
-        return float(m) if axis is None and not keepdims else m
+        return np.asarray(np.mean(a, axis=axis, keepdims=keepdims))
 
     def max(self, a, axis=None, keepdims=False):
-        m = np.max(a, axis=axis, keepdims=keepdims)
-        return float(m) if axis is None and not keepdims else m
+        return np.asarray(np.max(a, axis=axis, keepdims=keepdims))
+
+    def item(self, a):
+        return float(a)
 
     def argmax(self, a, axis=-1):
         return np.argmax(a, axis=axis)
