@@ -16,14 +16,34 @@ import pytest
 import scipy.special
 
 from seqnn import backends
+from seqnn.backends.fused import FusedOps
 
 SIZES = [(1, 1), (1, 33), (31, 7), (33, 65)]
 GEMM_SHAPES = [(1, 1, 1), (1, 33, 31), (31, 17, 33), (64, 65, 63)]
 
 
-@pytest.fixture(params=backends.available())
+class CoreOnly(backends.Backend):
+    """The numpy backend's core ops and nothing else: the fused ops run their defaults (backends/fused.py)."""
+
+    name = "core-only"
+
+    def __init__(self):
+        self._core = backends.get("numpy")
+
+
+for _name in dir(backends.Backend):
+    if not _name.startswith("_") and _name not in vars(FusedOps) and callable(getattr(backends.Backend, _name)):
+        setattr(CoreOnly, _name, lambda self, *args, _op=_name, **kwargs: getattr(self._core, _op)(*args, **kwargs))
+
+
+@pytest.fixture(params=[*backends.available(), "core-only"])
 def b(request):
-    return backends.get(request.param)
+    return CoreOnly() if request.param == "core-only" else backends.get(request.param)
+
+
+def test_the_core_only_backend_runs_the_defaults():
+    assert CoreOnly.relu is FusedOps.relu  # a default, written in the core ops
+    assert CoreOnly.gemm is not backends.Backend.gemm  # a core op, delegated to numpy
 
 
 def host(b, a):
@@ -252,3 +272,31 @@ def test_dropout_masks_depend_on_the_seed_only(b):
     assert set(np.unique(first)) <= {0.0, 1 / 0.75}
     assert abs((first == 0).mean() - 0.25) < 0.03
     np.testing.assert_array_equal(first, x * mask)
+
+
+# --------------------------------------------------------------- end to end ---
+@pytest.mark.parametrize("activation, loss", [("relu", "sparse_categorical_crossentropy"),
+                                              ("tanh", "mse"), ("silu", "mse"), ("selu", "mse"),
+                                              ("leaky_relu", "binary_crossentropy")])
+def test_an_mlp_trains_the_same_on_the_core_only_backend(activation, loss):
+    import seqnn as sn
+
+    x = data((48, 6), 21, dtype="float64")
+    y = {"sparse_categorical_crossentropy": (x[:, 0] > 0).astype(int) + (x[:, 1] > 0).astype(int),
+         "mse": x[:, :3] ** 2, "binary_crossentropy": (x[:, :3] > 0).astype(float)}[loss]
+    head = {"sparse_categorical_crossentropy": sn.layers.Dense(3, activation="softmax"),
+            "mse": sn.layers.Dense(3), "binary_crossentropy": sn.layers.Dense(3, activation="sigmoid")}[loss]
+
+    def trained(backend):
+        sn.utils.set_random_seed(3)
+        model = sn.Sequential([sn.Input((6,)), sn.layers.Dense(8, activation=activation, kernel_regularizer="l2"),
+                               sn.layers.Dropout(0.1), head.__class__.from_config(head.get_config())])
+        model.compile(optimizer=sn.optimizers.Adam(1e-2, clipnorm=1.0), loss=loss, backend=backend,
+                      dtype="float64")
+        history = model.fit(x, y, epochs=3, batch_size=16, verbose=0, seed=5)
+        return model.get_weights(), history.history["loss"]
+
+    (want, want_loss), (got, got_loss) = trained("numpy"), trained(CoreOnly())
+    np.testing.assert_allclose(got_loss, want_loss, rtol=1e-9)
+    for a, w in zip(got, want):
+        np.testing.assert_allclose(a, w, rtol=1e-9, atol=1e-12)

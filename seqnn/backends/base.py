@@ -41,10 +41,12 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from .fused import FusedOps
+
 Array = Any  # the backend's own array type
 
 
-class Backend:
+class Backend(FusedOps):
     """Abstract base class. ``name`` is what ``compile(backend=...)`` accepts."""
 
     name: str = "abstract"
@@ -83,7 +85,7 @@ class Backend:
         raise NotImplementedError
 
     # ---------------------------------------- elementwise and reductions ---
-    # Binary ops broadcast numpy-style. These serve losses, regularizers and
+    # Binary ops broadcast numpy-style; an operand may be a Python float. These serve losses, regularizers and
     # metrics-free bookkeeping; the hot paths have fused ops below.
     def add(self, a, b, out=None): raise NotImplementedError
     def subtract(self, a, b, out=None): raise NotImplementedError
@@ -105,10 +107,6 @@ class Backend:
         """Sum; with ``axis=None`` a 0-d array."""
         raise NotImplementedError
 
-    def mean(self, a, axis: int | None = None, keepdims: bool = False):
-        """Mean; with ``axis=None`` a 0-d array."""
-        raise NotImplementedError
-
     def max(self, a, axis: int | None = None, keepdims: bool = False):
         """Largest element (NaN if any is NaN); with ``axis=None`` a 0-d array.
 
@@ -127,41 +125,14 @@ class Backend:
         """
         raise NotImplementedError
 
-    def bias_add(self, x, bias, out=None):
-        """x + bias broadcast over every axis but the last."""
-        raise NotImplementedError
-
-    def bias_grad(self, dy, out=None):
-        """Sum of dy over every axis but the last (the bias gradient)."""
-        raise NotImplementedError
-
     # ------------------------------------------------------- activations ---
     # forward(x, out) computes y; backward(dy, x, y, out) computes dx from the
     # upstream gradient and whichever of x (input) and y (output) the rule
     # needs (the other may be None; see seqnn.activations). Backward may write
     # into dy (out=dy).
-    def relu(self, x, out=None): raise NotImplementedError
-    def relu_backward(self, dy, x, y, out=None): raise NotImplementedError
-    def leaky_relu(self, x, negative_slope: float, out=None): raise NotImplementedError
-    def leaky_relu_backward(self, dy, x, y, negative_slope: float, out=None): raise NotImplementedError
-    def elu(self, x, alpha: float, scale: float = 1.0, out=None):
-        """scale * (x if x > 0 else alpha * (exp(x) - 1)); SELU is ELU with its constants."""
-        raise NotImplementedError
-    def elu_backward(self, dy, x, y, alpha: float, scale: float = 1.0, out=None): raise NotImplementedError
     def gelu(self, x, approximate: bool, out=None): raise NotImplementedError
     def gelu_backward(self, dy, x, y, approximate: bool, out=None): raise NotImplementedError
-    def sigmoid(self, x, out=None): raise NotImplementedError
-    def sigmoid_backward(self, dy, x, y, out=None): raise NotImplementedError
-    def tanh(self, x, out=None): raise NotImplementedError
-    def tanh_backward(self, dy, x, y, out=None): raise NotImplementedError
-    def softplus(self, x, out=None): raise NotImplementedError
-    def softplus_backward(self, dy, x, y, out=None): raise NotImplementedError
-    def silu(self, x, out=None): raise NotImplementedError
-    def silu_backward(self, dy, x, y, out=None): raise NotImplementedError
-    def softmax(self, x, out=None):
-        """Softmax over the last axis, max-subtracted (no overflow)."""
-        raise NotImplementedError
-    def softmax_backward(self, dy, x, y, out=None): raise NotImplementedError
+    # The other activations have defaults in the core ops (seqnn.backends.fused).
 
     # --------------------------------------------------- fused losses ---
     def softmax_cross_entropy(self, logits, labels, sparse: bool):
@@ -175,10 +146,6 @@ class Backend:
 
     def softmax_cross_entropy_backward(self, probs, labels, sparse: bool, weights, out=None):
         """d(sum_i weights[i] * loss_i)/d logits = weights[:, None] * (probs - onehot)."""
-        raise NotImplementedError
-
-    def sigmoid_cross_entropy(self, logits, targets):
-        """Elementwise ``max(z,0) - z*t + log1p(exp(-|z|))`` and ``sigmoid(z)``."""
         raise NotImplementedError
 
     # ------------------------------------------------ optimizer updates ---
@@ -228,23 +195,6 @@ class Backend:
         """Nadam; the caller keeps the momentum schedule.
 
         ``mu_t`` = μₜ, ``mu_next`` = μₜ₊₁ and ``mu_product`` = μ₁·…·μₜ (including ``mu_t``).
-        """
-        raise NotImplementedError
-
-    def scale_(self, a, factor: float):
-        """``a *= factor``, in place (decoupled weight decay)."""
-        raise NotImplementedError
-
-    # Clipping runs on the device, with no norm copied to the host (one sync per tensor otherwise).
-    def clip_by_global_norm_(self, g, max_norm: float):
-        """``g *= min(1, max_norm / ‖g‖)`` in place, ‖·‖ over every element (Keras's ``global_clipnorm``)."""
-        raise NotImplementedError
-
-    def clip_segments_by_norm_(self, g, segments: Sequence[tuple[int, int]], max_norm: float):
-        """For each ``(start, stop)`` of flat ``g``: ``g[start:stop] *= min(1, max_norm / ‖g[start:stop]‖)``.
-
-        One tensor per segment (Keras's ``clipnorm``, which clips each weight's
-        gradient on its own), in one call for the whole arena.
         """
         raise NotImplementedError
 

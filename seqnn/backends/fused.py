@@ -1,0 +1,131 @@
+"""Fused fast paths of the backend contract, with defaults written in the core ops.
+
+A new backend implements the core (``base.Backend``: arrays, elementwise
+ops, reductions, gemm, random, and the layer families) and inherits these
+defaults; it overrides one only where it has a faster kernel. The numpy
+backend overrides them all. Each default is checked against the same
+formulas as the numpy backend by the conformance suite (on a backend that
+has only the core).
+
+Activation backward ops take ``(dy, x, y)``: the upstream gradient and
+whichever of the input and the output the rule needs.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+
+class FusedOps:
+    """Default implementations; ``self`` provides the core ops."""
+
+    # ----------------------------------------------------- reductions, bias ---
+    def mean(self, a, axis: int | None = None, keepdims: bool = False):
+        """Mean; with ``axis=None`` a 0-d array."""
+        count = _size(a.shape) if axis is None else a.shape[axis]
+        return self.divide(self.sum(a, axis=axis, keepdims=keepdims), float(count))
+
+    def bias_add(self, x, bias, out=None):
+        """x + bias broadcast over every axis but the last."""
+        return self.add(x, bias, out=out)
+
+    def bias_grad(self, dy, out=None):
+        """Sum of dy over every axis but the last (the bias gradient)."""
+        return self.sum(dy.reshape(_size(dy.shape[:-1]), dy.shape[-1]), axis=0, out=out)
+
+    # ----------------------------------------------------------- activations ---
+    def relu(self, x, out=None):
+        return self.maximum(x, 0.0, out=out)
+
+    def relu_backward(self, dy, x, y, out=None):
+        return self.where(self.less_equal(x, 0.0), 0.0, dy, out=out)
+
+    def leaky_relu(self, x, negative_slope: float, out=None):
+        return self.where(self.less_equal(x, 0.0), self.multiply(x, negative_slope), x, out=out)
+
+    def leaky_relu_backward(self, dy, x, y, negative_slope: float, out=None):
+        return self.where(self.less_equal(x, 0.0), self.multiply(dy, negative_slope), dy, out=out)
+
+    def elu(self, x, alpha: float, scale: float = 1.0, out=None):
+        """scale * (x if x > 0 else alpha * (exp(x) - 1)); SELU is ELU with its constants."""
+        negative = self.multiply(self.subtract(self.exp(self.minimum(x, 0.0)), 1.0), alpha)
+        return self.multiply(self.where(self.less_equal(x, 0.0), negative, x), scale, out=out)
+
+    def elu_backward(self, dy, x, y, alpha: float, scale: float = 1.0, out=None):
+        # For x <= 0, dy/dx = scale·alpha·exp(x) = y + scale·alpha.
+        slope = self.where(self.less_equal(x, 0.0), self.add(y, scale * alpha), scale)
+        return self.multiply(dy, slope, out=out)
+
+    def sigmoid(self, x, out=None):
+        """1/(1 + e⁻ˣ), from e^(−|x|) so that nothing overflows."""
+        e = self.exp(self.multiply(self.abs(x), -1.0))
+        positive = self.divide(1.0, self.add(e, 1.0))
+        return self.where(self.less_equal(x, 0.0), self.multiply(e, positive), positive, out=out)
+
+    def sigmoid_backward(self, dy, x, y, out=None):
+        return self.multiply(dy, self.multiply(y, self.subtract(1.0, y)), out=out)
+
+    def tanh(self, x, out=None):
+        """tanh x = 2·sigmoid(2x) − 1."""
+        return self.subtract(self.multiply(self.sigmoid(self.multiply(x, 2.0)), 2.0), 1.0, out=out)
+
+    def tanh_backward(self, dy, x, y, out=None):
+        return self.multiply(dy, self.subtract(1.0, self.square(y)), out=out)
+
+    def softplus(self, x, out=None):
+        """log(1 + eˣ) = max(x, 0) + log(1 + e^(−|x|))."""
+        tail = self.log(self.add(self.exp(self.multiply(self.abs(x), -1.0)), 1.0))
+        return self.add(self.maximum(x, 0.0), tail, out=out)
+
+    def softplus_backward(self, dy, x, y, out=None):
+        return self.multiply(dy, self.sigmoid(x), out=out)
+
+    def silu(self, x, out=None):
+        return self.multiply(x, self.sigmoid(x), out=out)
+
+    def silu_backward(self, dy, x, y, out=None):
+        s = self.sigmoid(x)
+        return self.multiply(dy, self.add(s, self.multiply(y, self.subtract(1.0, s))), out=out)
+
+    def softmax(self, x, out=None):
+        """Softmax over the last axis, max-subtracted (no overflow)."""
+        e = self.exp(self.subtract(x, self.max(x, axis=-1, keepdims=True)))
+        return self.divide(e, self.sum(e, axis=-1, keepdims=True), out=out)
+
+    def softmax_backward(self, dy, x, y, out=None):
+        """y ⊙ (dy − Σⱼ dyⱼ·yⱼ), row by row."""
+        return self.multiply(y, self.subtract(dy, self.sum(self.multiply(dy, y), axis=-1, keepdims=True)), out=out)
+
+    # ---------------------------------------------------------------- losses ---
+    def sigmoid_cross_entropy(self, logits, targets):
+        """Elementwise ``max(z,0) - z*t + log1p(exp(-|z|))`` and ``sigmoid(z)``."""
+        loss = self.subtract(self.softplus(logits), self.multiply(logits, targets))
+        return loss, self.sigmoid(logits)
+
+    # ---------------------------------------------------- scaling, clipping ---
+    def scale_(self, a, factor: float):
+        """``a *= factor``, in place (decoupled weight decay)."""
+        return self.multiply(a, factor, out=a)
+
+    def clip_by_global_norm_(self, g, max_norm: float):
+        """``g *= min(1, max_norm / ‖g‖)`` in place, ‖·‖ over every element (Keras's ``global_clipnorm``)."""
+        return self.clip_segments_by_norm_(g, [(0, _size(g.shape))], max_norm)
+
+    def clip_segments_by_norm_(self, g, segments: Sequence[tuple[int, int]], max_norm: float):
+        """For each ``(start, stop)`` of flat ``g``: ``g[start:stop] *= min(1, max_norm / ‖g[start:stop]‖)``.
+
+        One tensor per segment (Keras's ``clipnorm``, which clips each weight's
+        gradient on its own), in one call for the whole arena, with no norm
+        read back to the host.
+        """
+        for start, stop in segments:
+            piece = g[start:stop]
+            norm = self.maximum(self.sqrt(self.sum(self.square(piece))), 1e-30)  # no 0/0 for a zero gradient
+            self.multiply(piece, self.minimum(self.divide(max_norm, norm), 1.0), out=piece)
+        return g
+
+
+def _size(shape) -> int:
+    total = 1
+    for d in shape:
+        total *= int(d)
+    return total
