@@ -18,10 +18,10 @@ class FakeLayer:
         self.trainable_names = list(shapes)
 
 
-def make_arena(dtype="float64", seed=0):
+def make_arena(dtype="float64", seed=0, backend=None):
     rng = np.random.default_rng(seed)
     layers = [FakeLayer(rng, kernel=(3, 4), bias=(4,)), FakeLayer(rng, kernel=(4, 2), bias=(2,))]
-    return ParameterArena(sn.backends.get("numpy"), dtype, layers)
+    return ParameterArena(backend or sn.backends.get("numpy"), dtype, layers)
 
 
 def gradient_sequence(size, seed=1):
@@ -29,9 +29,9 @@ def gradient_sequence(size, seed=1):
     return [scale * rng.standard_normal(size) for scale in GRAD_SCALES]
 
 
-def run_seqnn(opt, grads, dtype="float64"):
+def run_seqnn(opt, grads, dtype="float64", backend=None):
     """Parameters after each step, as float64 copies."""
-    arena = make_arena(dtype)
+    arena = make_arena(dtype, backend=backend)
     opt.build(arena)
     history = []
     for g in grads:

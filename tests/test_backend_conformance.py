@@ -15,25 +15,12 @@ import numpy as np
 import pytest
 import scipy.special
 
+from core_only_backend import CoreOnly
 from seqnn import backends
 from seqnn.backends.fused import FusedOps
 
 SIZES = [(1, 1), (1, 33), (31, 7), (33, 65)]
 GEMM_SHAPES = [(1, 1, 1), (1, 33, 31), (31, 17, 33), (64, 65, 63)]
-
-
-class CoreOnly(backends.Backend):
-    """The numpy backend's core ops and nothing else: the fused ops run their defaults (backends/fused.py)."""
-
-    name = "core-only"
-
-    def __init__(self):
-        self._core = backends.get("numpy")
-
-
-for _name in dir(backends.Backend):
-    if not _name.startswith("_") and _name not in vars(FusedOps) and callable(getattr(backends.Backend, _name)):
-        setattr(CoreOnly, _name, lambda self, *args, _op=_name, **kwargs: getattr(self._core, _op)(*args, **kwargs))
 
 
 @pytest.fixture(params=[*backends.available(), "core-only"])

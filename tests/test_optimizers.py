@@ -10,6 +10,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from core_only_backend import CoreOnly
 
 import seqnn as sn
 from seqnn import optimizers
@@ -174,11 +175,13 @@ def reference_for(cls, reference, kwargs, lr_at):
     return reference(np.array(arena.values), gradient_sequence(arena.size), lr_at, **kwargs)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "core-only"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_matches_published_rule_step_by_step(case):
+def test_matches_published_rule_step_by_step(case, backend):
+    """On the numpy backend's fused updates, and on their defaults in the core ops."""
     cls, reference, lr, kwargs = CASES[case]
     grads = gradient_sequence(make_arena().size)
-    got = run_seqnn(cls(learning_rate=lr, **kwargs), grads)
+    got = run_seqnn(cls(learning_rate=lr, **kwargs), grads, backend=CoreOnly() if backend == "core-only" else None)
     expected = reference_for(cls, reference, kwargs, constant(lr))
     start = np.array(make_arena().values)
     for step, (g, e) in enumerate(zip(got, expected)):

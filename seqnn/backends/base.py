@@ -148,55 +148,9 @@ class Backend(FusedOps):
         """d(sum_i weights[i] * loss_i)/d logits = weights[:, None] * (probs - onehot)."""
         raise NotImplementedError
 
-    # ------------------------------------------------ optimizer updates ---
-    # One fused, in-place update of a flat parameter vector p (the whole
-    # ParameterArena) from its gradient g and the optimizer's state slots,
-    # which are updated in place too. A slot that the configuration does not
-    # use is None. ``step`` is 1-based (the update being made). The rules,
-    # with references and the differences from Keras and PyTorch, are in the
-    # docstrings of seqnn/optimizers/*.py; the numpy backend is the reference.
-    def sgd_update(self, p, g, velocity, lr: float, momentum: float, nesterov: bool):
-        """v ← μv − lr·g; p ← p + v (nesterov: p ← p + μv − lr·g); velocity None: p ← p − lr·g."""
-        raise NotImplementedError
-
-    def rmsprop_update(self, p, g, mean_square, mean_grad, momentum_buf, lr: float, rho: float,
-                       momentum: float, epsilon: float):
-        """RMSprop with ε inside the square root.
-
-        ``mean_grad`` is given when centered, ``momentum_buf`` when momentum > 0.
-        """
-        raise NotImplementedError
-
-    def adagrad_update(self, p, g, accumulator, lr: float, epsilon: float):
-        """acc ← acc + g²; p ← p − lr·g/√(acc + ε)."""
-        raise NotImplementedError
-
-    def adadelta_update(self, p, g, mean_square_grad, mean_square_delta, lr: float, rho: float,
-                        epsilon: float):
-        """Adadelta, ε inside both roots (Keras's and PyTorch's rule).
-
-        ``a ← ρa + (1 − ρ)g²; Δ = √(d + ε)/√(a + ε)·g; d ← ρd + (1 − ρ)Δ²; p ← p − lr·Δ``
-        with a = ``mean_square_grad`` and d = ``mean_square_delta``.
-        """
-        raise NotImplementedError
-
-    def adam_update(self, p, g, m, v, v_max, lr: float, beta_1: float, beta_2: float,
-                    epsilon: float, step: int):
-        """Adam with ε added to √v̂; ``v_max`` (AMSGrad) is set when amsgrad."""
-        raise NotImplementedError
-
-    def adamax_update(self, p, g, m, u, lr: float, beta_1: float, beta_2: float,
-                      epsilon: float, step: int):
-        """Adamax: ``u ← max(β₂u, |g|); p ← p − lr/(1 − β₁ᵗ)·m/(u + ε)``."""
-        raise NotImplementedError
-
-    def nadam_update(self, p, g, m, v, lr: float, beta_1: float, beta_2: float, epsilon: float,
-                     mu_t: float, mu_next: float, mu_product: float, step: int):
-        """Nadam; the caller keeps the momentum schedule.
-
-        ``mu_t`` = μₜ, ``mu_next`` = μₜ₊₁ and ``mu_product`` = μ₁·…·μₜ (including ``mu_t``).
-        """
-        raise NotImplementedError
+    # Optimizer updates (one fused, in-place update of the whole flat
+    # ParameterArena and the optimizer's slots), scaling and clipping have
+    # defaults in the core ops: see seqnn.backends.fused.
 
     # ------------------------------------------------------------ random ---
     def rng(self, seed: int):

@@ -101,6 +101,89 @@ class FusedOps:
         loss = self.subtract(self.softplus(logits), self.multiply(logits, targets))
         return loss, self.sigmoid(logits)
 
+    # ----------------------------------------------------- optimizer updates ---
+    # One fused, in-place update of a flat parameter vector p (the whole
+    # ParameterArena) from its gradient g and the optimizer's state slots,
+    # which are updated in place too. A slot that the configuration does not
+    # use is None. ``step`` is 1-based (the update being made). The rules,
+    # with references and the differences from Keras and PyTorch, are in the
+    # docstrings of seqnn/optimizers/*.py. These defaults allocate
+    # temporaries, which a backend's own kernels avoid.
+    def _moving_average_(self, average, value, decay: float):
+        """average ← decay·average + (1 − decay)·value."""
+        self.add(average, self.multiply(self.subtract(value, average), 1.0 - decay), out=average)
+
+    def sgd_update(self, p, g, velocity, lr: float, momentum: float, nesterov: bool):
+        """v ← μv − lr·g; p ← p + v (nesterov: p ← p + μv − lr·g); velocity None: p ← p − lr·g."""
+        step = self.multiply(g, lr)
+        if velocity is None:
+            return self.subtract(p, step, out=p)
+        self.subtract(self.multiply(velocity, momentum), step, out=velocity)
+        if nesterov:
+            return self.add(p, self.subtract(self.multiply(velocity, momentum), step), out=p)
+        return self.add(p, velocity, out=p)
+
+    def rmsprop_update(self, p, g, mean_square, mean_grad, momentum_buf, lr: float, rho: float,
+                       momentum: float, epsilon: float):
+        """RMSprop with ε inside the square root; centered when ``mean_grad``, with momentum when ``momentum_buf``."""
+        self._moving_average_(mean_square, self.square(g), rho)
+        denominator = mean_square
+        if mean_grad is not None:
+            self._moving_average_(mean_grad, g, rho)
+            denominator = self.subtract(mean_square, self.square(mean_grad))
+        step = self.multiply(self.divide(g, self.sqrt(self.add(denominator, epsilon))), lr)
+        if momentum_buf is not None:
+            step = self.add(self.multiply(momentum_buf, momentum), step, out=momentum_buf)
+        return self.subtract(p, step, out=p)
+
+    def adagrad_update(self, p, g, accumulator, lr: float, epsilon: float):
+        """acc ← acc + g²; p ← p − lr·g/√(acc + ε)."""
+        self.add(accumulator, self.square(g), out=accumulator)
+        step = self.divide(g, self.sqrt(self.add(accumulator, epsilon)))
+        return self.subtract(p, self.multiply(step, lr), out=p)
+
+    def adadelta_update(self, p, g, mean_square_grad, mean_square_delta, lr: float, rho: float,
+                        epsilon: float):
+        """a ← ρa + (1 − ρ)g²; Δ = √(d + ε)/√(a + ε)·g; d ← ρd + (1 − ρ)Δ²; p ← p − lr·Δ."""
+        self._moving_average_(mean_square_grad, self.square(g), rho)
+        ratio = self.divide(self.add(mean_square_delta, epsilon), self.add(mean_square_grad, epsilon))
+        delta = self.multiply(self.sqrt(ratio), g)
+        self._moving_average_(mean_square_delta, self.square(delta), rho)
+        return self.subtract(p, self.multiply(delta, lr), out=p)
+
+    def adam_update(self, p, g, m, v, v_max, lr: float, beta_1: float, beta_2: float,
+                    epsilon: float, step: int):
+        """Adam with ε added to √v̂; ``v_max`` (AMSGrad) is set when amsgrad."""
+        self._moving_average_(m, g, beta_1)
+        self._moving_average_(v, self.square(g), beta_2)
+        if v_max is not None:
+            v = self.maximum(v_max, v, out=v_max)
+        # lr·m̂/(√v̂ + ε) with the bias corrections folded into two scalars.
+        root_bc2 = (1.0 - beta_2**step) ** 0.5
+        denominator = self.add(self.sqrt(v), epsilon * root_bc2)
+        step_size = lr * root_bc2 / (1.0 - beta_1**step)
+        return self.subtract(p, self.multiply(self.divide(m, denominator), step_size), out=p)
+
+    def adamax_update(self, p, g, m, u, lr: float, beta_1: float, beta_2: float,
+                      epsilon: float, step: int):
+        """Adamax: ``u ← max(β₂u, |g|); p ← p − lr/(1 − β₁ᵗ)·m/(u + ε)``."""
+        self._moving_average_(m, g, beta_1)
+        self.maximum(self.multiply(u, beta_2), self.abs(g), out=u)
+        step_size = lr / (1.0 - beta_1**step)
+        return self.subtract(p, self.multiply(self.divide(m, self.add(u, epsilon)), step_size), out=p)
+
+    def nadam_update(self, p, g, m, v, lr: float, beta_1: float, beta_2: float, epsilon: float,
+                     mu_t: float, mu_next: float, mu_product: float, step: int):
+        """Nadam: p ← p − (c_m·m + c_g·g)/(√v̂ + ε), the momentum schedule kept by the caller."""
+        self._moving_average_(m, g, beta_1)
+        self._moving_average_(v, self.square(g), beta_2)
+        root_bc2 = (1.0 - beta_2**step) ** 0.5
+        c_g = lr * (1.0 - mu_t) / (1.0 - mu_product)
+        c_m = lr * mu_next / (1.0 - mu_product * mu_next)
+        numerator = self.add(self.multiply(m, c_m * root_bc2), self.multiply(g, c_g * root_bc2))
+        denominator = self.add(self.sqrt(v), epsilon * root_bc2)
+        return self.subtract(p, self.divide(numerator, denominator), out=p)
+
     # ---------------------------------------------------- scaling, clipping ---
     def scale_(self, a, factor: float):
         """``a *= factor``, in place (decoupled weight decay)."""
