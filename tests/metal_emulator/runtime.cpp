@@ -226,7 +226,8 @@ void fill_poison(unsigned char* begin, unsigned char* end) {
 // Threadgroup memory lies in [begin, end) with a guard array at each end.
 // Returns the guard that a thread has written into, or null.
 const unsigned char* written_guard(unsigned char* a, unsigned char* b, unsigned bytes) {
-    for (unsigned char* g : {a, b})
+    unsigned char* guards[2] = {a, b};
+    for (unsigned char* g : guards)
         if (g)
             for (unsigned i = 0; i < bytes; ++i)
                 if (g[i] != 0) return g;
