@@ -1,60 +1,21 @@
-"""Counter-based random numbers (Philox) for dropout and Gaussian noise on numpy."""
+"""Dropout masks and Gaussian noise from the counter-based stream (seqnn.backends.counter_rng)."""
 import numpy as np
 
-
-class PhiloxRNG:
-    """A seeded Philox-4x64 stream whose whole state is a small JSON-able dict.
-
-    Philox is counter-based: the state is (key, counter), so saving and
-    restoring it resumes the stream exactly, and the Metal/CUDA backends can
-    generate the same family of streams on the device.
-    """
-
-    def __init__(self, seed: int):
-        self.generator = np.random.Generator(np.random.Philox(key=int(seed) & (2**64 - 1)))
-
-    @property
-    def state(self) -> dict:
-        s = self.generator.bit_generator.state
-        return {
-            "counter": [int(v) for v in s["state"]["counter"]],
-            "key": [int(v) for v in s["state"]["key"]],
-            "buffer": [int(v) for v in s["buffer"]],
-            "buffer_pos": int(s["buffer_pos"]),
-            "has_uint32": int(s["has_uint32"]),
-            "uinteger": int(s["uinteger"]),
-        }
-
-    @state.setter
-    def state(self, value: dict) -> None:
-        self.generator.bit_generator.state = {
-            "bit_generator": "Philox",
-            "state": {"counter": np.array(value["counter"], np.uint64),
-                      "key": np.array(value["key"], np.uint64)},
-            "buffer": np.array(value["buffer"], np.uint64),
-            "buffer_pos": value["buffer_pos"],
-            "has_uint32": value["has_uint32"],
-            "uinteger": value["uinteger"],
-        }
-
-    def uniform(self, shape, dtype):
-        return self.generator.random(shape, dtype=dtype)
-
-    def normal(self, shape, dtype):
-        return self.generator.standard_normal(shape, dtype=dtype)
+from .. import counter_rng
 
 
 class RandomOps:
     def rng(self, seed):
-        return PhiloxRNG(seed)
+        return counter_rng.CounterStream(seed)
 
     def dropout(self, x, rate, rng, out=None, mask_out=None):
-        u = rng.uniform(x.shape, x.dtype)
-        keep = u >= rate
+        bits = counter_rng.words(*rng.take(x.size), x.size).reshape(x.shape)
+        keep = (bits >> np.uint64(40)) >= np.uint64(counter_rng.keep_threshold(rate))
         mask = np.multiply(keep, x.dtype.type(1.0 / (1.0 - rate)), out=mask_out)
         return np.multiply(x, mask, out=out), mask
 
     def gaussian_noise(self, x, stddev, rng, out=None):
-        noise = rng.normal(x.shape, x.dtype)
-        noise *= x.dtype.type(stddev)
-        return np.add(x, noise, out=out)
+        """x + stddev·z, z standard normal by Box–Muller from the two uniforms of one word per element."""
+        u1, u2 = counter_rng.uniforms(counter_rng.words(*rng.take(x.size), x.size).reshape(x.shape))
+        noise = np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2) * stddev  # log(1 − u1): u1 < 1
+        return np.add(x, noise.astype(x.dtype), out=out)

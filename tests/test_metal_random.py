@@ -1,0 +1,55 @@
+"""kernels/random.metal on the MSL emulator: the same dropout masks as numpy, bit for bit, under any launch."""
+import numpy as np
+import pytest
+
+from metal_emulator import metalcompute as mc
+from seqnn.backends import counter_rng
+
+if mc.find_compiler() is None:
+    pytest.skip("the MSL emulator needs a C++ compiler", allow_module_level=True)
+
+SOURCE = (__import__("pathlib").Path(__file__).parents[1] / "kernels" / "random.metal").read_text()
+DROPOUT = np.dtype([("seed", "<u8"), ("offset", "<u8"), ("n", "<u4"), ("threshold", "<u4"), ("scale", "<f4"),
+                    ("x_offset", "<u4"), ("y_offset", "<u4"), ("mask_offset", "<u4")], align=True)
+NOISE = np.dtype([("seed", "<u8"), ("offset", "<u8"), ("n", "<u4"), ("stddev", "<f4"), ("x_offset", "<u4"),
+                  ("y_offset", "<u4")], align=True)
+
+
+def params(dtype, **values):
+    record = np.zeros(1, dtype)
+    for key, value in values.items():
+        record[key] = value
+    return record.tobytes()
+
+
+@pytest.mark.parametrize("threadgroup", [32, 1024])
+@pytest.mark.parametrize("n, offset", [(1, 0), (33, 5), (1000, 123456789)])
+def test_dropout_masks_equal_the_numpy_backends(threadgroup, n, offset):
+    from seqnn.backends import get
+
+    rate, seed = 0.3, 2**63 + 12345
+    dev = mc.Device(threadgroup=threadgroup, order="shuffle")
+    fn = dev.kernel(SOURCE).function("dropout")
+    x = np.random.default_rng(0).standard_normal(n).astype(np.float32)
+    x_buf, y_buf, mask_buf = dev.buffer(x.tobytes()), dev.buffer(4 * n), dev.buffer(4 * n)
+    fn(n, x_buf, y_buf, mask_buf, dev.buffer(params(DROPOUT, seed=seed, offset=offset, n=n,
+                                                       threshold=counter_rng.keep_threshold(rate),
+                                                       scale=1 / (1 - rate))))
+    stream = get("numpy").rng(seed)
+    stream.offset = offset
+    want_y, want_mask = get("numpy").dropout(x, rate, stream)
+    np.testing.assert_array_equal(np.frombuffer(mask_buf, np.float32), want_mask)
+    np.testing.assert_array_equal(np.frombuffer(y_buf, np.float32), want_y)
+
+
+def test_gaussian_noise_matches_numpy_to_float32_rounding():
+    from seqnn.backends import get
+
+    n, seed = 4097, 77
+    dev = mc.Device()
+    x = np.zeros(n, np.float32)
+    y_buf = dev.buffer(4 * n)
+    dev.kernel(SOURCE).function("gaussian_noise")(n, dev.buffer(x.tobytes()), y_buf,
+                                                  dev.buffer(params(NOISE, seed=seed, n=n, stddev=1.5)))
+    want = get("numpy").gaussian_noise(x, 1.5, get("numpy").rng(seed))
+    np.testing.assert_allclose(np.frombuffer(y_buf, np.float32), want, rtol=1e-5, atol=1e-5)
