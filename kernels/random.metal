@@ -17,16 +17,22 @@ static ulong splitmix64(ulong seed, ulong position) {
     return z ^ (z >> 31);
 }
 
+// Params: the arrays' element offsets first (the launch convention), then
+// 64-bit values as two 32-bit halves, so every field is 4 bytes and unpadded.
 struct DropoutParams {
-    ulong seed;        // the stream's key
-    ulong offset;      // the stream position of element 0 of this call
-    uint n;            // elements
-    uint threshold;    // keep when the word's top 24 bits >= threshold (ceil(rate * 2^24))
-    float scale;       // 1 / (1 - rate)
-    uint x_offset;     // element offsets of the arrays in their buffers
+    uint x_offset;
     uint y_offset;
     uint mask_offset;
+    uint seed_low, seed_high;          // the stream's key
+    uint position_low, position_high;  // the stream position of element 0 of this call
+    uint n;                            // elements
+    uint threshold;                    // keep when the word's top 24 bits >= threshold (ceil(rate * 2^24))
+    float scale;                       // 1 / (1 - rate)
 };
+
+static ulong join(uint low, uint high) {
+    return (ulong(high) << 32) | ulong(low);
+}
 
 // y = x * mask, mask = keep ? scale : 0.
 kernel void dropout(device const float* x [[buffer(0)]],
@@ -37,19 +43,19 @@ kernel void dropout(device const float* x [[buffer(0)]],
     if (i >= p.n) {
         return;
     }
-    ulong word = splitmix64(p.seed, p.offset + ulong(i));
+    ulong word = splitmix64(join(p.seed_low, p.seed_high), join(p.position_low, p.position_high) + ulong(i));
     float m = uint(word >> 40) >= p.threshold ? p.scale : 0.0f;
     mask[p.mask_offset + i] = m;
     y[p.y_offset + i] = x[p.x_offset + i] * m;
 }
 
 struct NoiseParams {
-    ulong seed;
-    ulong offset;
-    uint n;
-    float stddev;
     uint x_offset;
     uint y_offset;
+    uint seed_low, seed_high;
+    uint position_low, position_high;
+    uint n;
+    float stddev;
 };
 
 // y = x + stddev * z, z standard normal by Box-Muller from bits 63..40 and 39..16 of one word.
@@ -60,7 +66,7 @@ kernel void gaussian_noise(device const float* x [[buffer(0)]],
     if (i >= p.n) {
         return;
     }
-    ulong word = splitmix64(p.seed, p.offset + ulong(i));
+    ulong word = splitmix64(join(p.seed_low, p.seed_high), join(p.position_low, p.position_high) + ulong(i));
     float u1 = float(uint(word >> 40)) * (1.0f / 16777216.0f);
     float u2 = float(uint((word >> 16) & 0xFFFFFFul)) * (1.0f / 16777216.0f);
     float radius = sqrt(-2.0f * log(1.0f - u1));  // 1 - u1 is in (0, 1]: finite

@@ -9,17 +9,17 @@ if mc.find_compiler() is None:
     pytest.skip("the MSL emulator needs a C++ compiler", allow_module_level=True)
 
 SOURCE = (__import__("pathlib").Path(__file__).parents[1] / "kernels" / "random.metal").read_text()
-DROPOUT = np.dtype([("seed", "<u8"), ("offset", "<u8"), ("n", "<u4"), ("threshold", "<u4"), ("scale", "<f4"),
-                    ("x_offset", "<u4"), ("y_offset", "<u4"), ("mask_offset", "<u4")], align=True)
-NOISE = np.dtype([("seed", "<u8"), ("offset", "<u8"), ("n", "<u4"), ("stddev", "<f4"), ("x_offset", "<u4"),
-                  ("y_offset", "<u4")], align=True)
+DROPOUT = ("x_offset", "y_offset", "mask_offset", "seed_low", "seed_high", "position_low", "position_high", "n",
+           "threshold", "scale")
+NOISE = ("x_offset", "y_offset", "seed_low", "seed_high", "position_low", "position_high", "n", "stddev")
 
 
-def params(dtype, **values):
-    record = np.zeros(1, dtype)
-    for key, value in values.items():
-        record[key] = value
-    return record.tobytes()
+def params(fields, seed=0, offset=0, **values):
+    """The kernel's params struct: 4-byte fields, 64-bit values split into halves."""
+    values.update(seed_low=seed & 0xFFFFFFFF, seed_high=seed >> 32, position_low=offset & 0xFFFFFFFF,
+                  position_high=offset >> 32)
+    return b"".join(np.float32(values.get(f, 0)).tobytes() if f in ("scale", "stddev")
+                    else np.uint32(values.get(f, 0)).tobytes() for f in fields)
 
 
 @pytest.mark.parametrize("threadgroup", [32, 1024])

@@ -103,7 +103,15 @@ def _metal_unavailable() -> str | None:
     here = f"{sys.platform}/{platform.machine()}"
     if sys.platform != "darwin" or platform.machine() != "arm64":
         return f"Metal needs macOS on Apple silicon with metalcompute installed; this is {here}"
-    return "the Metal backend is not part of this version of seqnn yet"
+    from .metal.availability import unavailable_reason as metal_unavailable_reason
+
+    return metal_unavailable_reason()
+
+
+def _metal_backend() -> Backend:
+    from .metal import MetalBackend
+
+    return MetalBackend()
 
 
 def _cuda_unavailable() -> str | None:
@@ -115,7 +123,7 @@ def _not_built() -> Backend:
 
 
 register("numpy", _numpy_backend, rank=0)
-register("metal", _not_built, _metal_unavailable, rank=2)
+register("metal", _metal_backend, _metal_unavailable, rank=2)
 register("cuda", _not_built, _cuda_unavailable, rank=1)
 
 __all__ = ["Backend", "BackendEntry", "available", "get", "names", "register", "unavailable_reason"]

@@ -50,6 +50,8 @@ class Backend(FusedOps):
     """Abstract base class. ``name`` is what ``compile(backend=...)`` accepts."""
 
     name: str = "abstract"
+    # The float dtypes the backend computes in; compile(dtype=...) refuses others.
+    float_dtypes: tuple[str, ...] = ("float32", "float64")
 
     # ------------------------------------------------------------ arrays ---
     def asarray(self, x: Any, dtype: str | None = None) -> Array:

@@ -218,6 +218,9 @@ class Sequential(Trainer, Fusion, NestedModel):
         if dtype not in _DTYPES:
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         resolved_backend = backends.get(backend)
+        if dtype not in resolved_backend.float_dtypes:
+            raise ValueError(f"dtype={dtype!r} is not supported by the {resolved_backend.name} backend, which "
+                             f"computes in {', '.join(resolved_backend.float_dtypes)}")
         resolved_loss = losses.get(loss)
         resolved_optimizer = optimizers.get(optimizer)
         compile_metrics = CompileMetrics(metrics, weighted_metrics)
