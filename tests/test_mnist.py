@@ -13,22 +13,28 @@ pytestmark = pytest.mark.slow
 
 
 def test_mnist_mlp_reaches_98_percent_in_10_epochs(mnist_dir):
-    """The design document's MNIST MLP (784-256-128-10, Dropout 0.2, Adam 1e-3, batch 128)."""
+    """The design document's MNIST MLP (784-256-128-10, Dropout 0.2, Adam 1e-3, batch 128).
+
+    One run varies by about ±0.2 points with the seed (97.88-98.25 % over
+    seeds 0-5), so the claim is checked on the median of five seeds.
+    """
     (x, y), (xt, yt) = sn.datasets.mnist.load_data(mnist_dir)
     x, xt = x.reshape(-1, 784) / np.float32(255), xt.reshape(-1, 784) / np.float32(255)
-    sn.utils.set_random_seed(0)
-    model = (sn.Sequential(name="mnist_mlp")
-             .add(sn.layers.Input((784,)))
-             .add(sn.layers.Dense(256, activation="relu"))
-             .add(sn.layers.Dropout(0.2))
-             .add(sn.layers.Dense(128, activation="relu"))
-             .add(sn.layers.Dense(10, activation="softmax"))
-             .compile(optimizer=sn.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"]))
-    model.fit(x, y, epochs=10, batch_size=128, verbose=0, seed=0)
-    result = model.evaluate(xt, yt, batch_size=1024, verbose=0, return_dict=True)
-    print(f"MNIST MLP test accuracy: {result['accuracy']:.4f}")
-    assert result["accuracy"] >= 0.98
+    accuracies = []
+    for seed in range(5):
+        sn.utils.set_random_seed(seed)
+        model = (sn.Sequential(name="mnist_mlp")
+                 .add(sn.layers.Input((784,)))
+                 .add(sn.layers.Dense(256, activation="relu"))
+                 .add(sn.layers.Dropout(0.2))
+                 .add(sn.layers.Dense(128, activation="relu"))
+                 .add(sn.layers.Dense(10, activation="softmax"))
+                 .compile(optimizer=sn.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                          metrics=["accuracy"]))
+        model.fit(x, y, epochs=10, batch_size=128, verbose=0, seed=seed)
+        accuracies.append(model.evaluate(xt, yt, batch_size=1024, verbose=0, return_dict=True)["accuracy"])
+    print(f"MNIST MLP test accuracy, seeds 0-4: {accuracies}")
+    assert np.median(accuracies) >= 0.98 and min(accuracies) >= 0.975, accuracies
 
 
 def test_mnist_uint8_images_train_without_a_float_copy(mnist_dir):
