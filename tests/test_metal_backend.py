@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 import pytest
+import scipy.special
 from metal_device import NO_COMPILER, compiler_missing, emulated_backend
 
 import seqnn as sn
@@ -81,6 +82,8 @@ def test_kernels_give_the_same_results_in_every_thread_order():
     np.testing.assert_allclose(b.gemm(b.asarray(a), b.asarray(w)), a @ w, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(b.sum(b.asarray(a), axis=-1), a.sum(axis=-1), rtol=1e-5, atol=1e-5)
     assert b.item(b.sum(b.asarray(floats(5000, 8)))) == pytest.approx(float(floats(5000, 8).sum()), abs=1e-3)
+    np.testing.assert_array_equal(b.argmax(b.asarray(a)), np.argmax(a, axis=-1))
+    np.testing.assert_array_equal(b.max(b.asarray(a), axis=-1), a.max(axis=-1))
 
 
 def test_maximum_and_minimum_propagate_nan_like_numpy():
@@ -90,6 +93,125 @@ def test_maximum_and_minimum_propagate_nan_like_numpy():
     for op in ("maximum", "minimum"):
         np.testing.assert_array_equal(getattr(b, op)(b.asarray(x), b.asarray(y)), getattr(np, op)(x, y))
     np.testing.assert_array_equal(b.sign(b.asarray(x)), np.sign(x))
+
+
+# Rows and columns around a SIMD-group (31, 33) and past a threadgroup of 1024, for the kernels added with
+# where/less_equal, max/argmax, GELU and the softmax cross-entropy.
+EDGE_SIZES = (1, 31, 33, 1025)
+EDGE_SHAPES = [(1, 1), (1, 1025), (31, 33), (33, 31), (1025, 1), (1025, 3)]
+
+
+@pytest.mark.parametrize("tg", THREADGROUPS)
+@pytest.mark.parametrize("n", EDGE_SIZES)
+def test_less_equal_and_where_under_every_threadgroup_size(tg, n):
+    b = emulated_backend(tg)
+    x, y, row = floats((n, 3), 20), floats((n, 3), 21), floats(3, 22)
+    x[0, 0], y[-1, -1] = np.nan, x[-1, -1]  # NaN compares false; equal values compare true
+    xs, ys = b.asarray(x), b.asarray(y)
+    for got, want in ((b.less_equal(xs, ys), x <= y), (b.less_equal(xs, 0.25), x <= 0.25),
+                      (b.less_equal(0.25, xs), 0.25 <= x), (b.less_equal(xs, b.asarray(row)), x <= row)):
+        assert got.dtype == np.bool_ and lives_in_metal(b, got)
+        np.testing.assert_array_equal(got, want)
+    mask = b.less_equal(xs, ys)
+    np.testing.assert_array_equal(b.where(mask, xs, ys), np.where(x <= y, x, y))
+    np.testing.assert_array_equal(b.where(mask, 0.5, ys), np.where(x <= y, np.float32(0.5), y))
+    np.testing.assert_array_equal(b.where(mask, b.asarray(row), -2.0), np.where(x <= y, row, np.float32(-2.0)))
+    dy = b.asarray(y.copy())
+    assert b.where(mask, 0.0, dy, out=dy) is dy  # in place, as the ReLU gradient writes it
+    np.testing.assert_array_equal(dy, np.where(x <= y, np.float32(0.0), y))
+
+
+@pytest.mark.parametrize("tg", THREADGROUPS)
+@pytest.mark.parametrize("shape", [s for s in EDGE_SHAPES if s != (1025, 1)])  # (1025, 3): rows past a group
+def test_row_max_and_argmax_under_every_threadgroup_size(tg, shape):
+    b = emulated_backend(tg)
+    x = np.round(floats(shape, 23) * 4) / 4  # few distinct values: many ties, in different lanes
+    a = b.asarray(x)  # (the full max has a test of its own below; two launches here keep 1025 rows quick)
+    np.testing.assert_array_equal(b.max(a, axis=-1, keepdims=True), x.max(axis=-1, keepdims=True))
+    got = b.argmax(a)
+    assert got.dtype == np.int64 and lives_in_metal(b, got)
+    np.testing.assert_array_equal(got, np.argmax(x, axis=-1))
+
+
+def test_argmax_and_max_follow_numpy_on_ties_and_nan():
+    b = emulated_backend(32)
+    x = np.zeros((4, 70), np.float32)
+    x[0, [5, 37, 69]] = 2.0  # equal maxima in lanes 5, 5 and 5 of three passes: the first index wins
+    x[1, [40, 8]] = 3.0  # the first in index order, though a later lane holds it in an earlier pass
+    x[2, [50, 3]] = np.nan  # the first NaN, as numpy
+    x[3] = -1.0  # all equal
+    a = b.asarray(x)
+    np.testing.assert_array_equal(b.argmax(a), np.argmax(x, axis=-1))
+    np.testing.assert_array_equal(b.max(a, axis=-1), x.max(axis=-1))
+    assert np.isnan(b.item(b.max(b.asarray(np.r_[np.zeros(5000, np.float32), np.nan]))))  # two passes
+
+
+@pytest.mark.parametrize("tg", THREADGROUPS)
+def test_full_max_in_one_and_two_passes(tg):
+    b = emulated_backend(tg)
+    for n in (1, 33, 4097, 70001):
+        x = floats(n, 24, -5.0, 1.0)
+        x[n // 3] = 3.0
+        got = b.max(b.asarray(x))
+        assert got.shape == () and b.item(got) == 3.0
+
+
+@pytest.mark.parametrize("tg", THREADGROUPS)
+@pytest.mark.parametrize("n", EDGE_SIZES)
+def test_gelu_kernels_match_scipy_under_every_threadgroup_size(tg, n):
+    """The kernel's own erfc: a relative error of a few 1e-7 across GELU's range, its negative tail included."""
+    b = emulated_backend(tg)
+    x = np.linspace(-12.0, 6.0, n, dtype=np.float32) if n > 1 else np.array([-3.7], np.float32)
+    x64 = x.astype(np.float64)
+    cdf = 0.5 * scipy.special.erfc(-x64 / np.sqrt(2))
+    np.testing.assert_allclose(b.gelu(b.asarray(x), False), x64 * cdf, rtol=1e-6, atol=1e-37)
+    u = np.sqrt(2 / np.pi) * (x64 + 0.044715 * x64**3)
+    gate = scipy.special.expit(2 * u)  # (1 + tanh u)/2 without float64's own cancellation
+    np.testing.assert_allclose(b.gelu(b.asarray(x), True), x64 * gate, rtol=2e-5, atol=1e-37)
+    dy = floats(n, 25)
+    slope = cdf + x64 * np.exp(-0.5 * x64**2) / np.sqrt(2 * np.pi)
+    got = b.asarray(dy.copy())
+    assert b.gelu_backward(got, b.asarray(x), None, False, out=got) is got  # into dy, as layers call it
+    np.testing.assert_allclose(got, dy * slope, rtol=1e-5, atol=1e-7)
+    slope = gate + 2 * x64 * gate * (1 - gate) * np.sqrt(2 / np.pi) * (1 + 3 * 0.044715 * x64**2)
+    np.testing.assert_allclose(b.gelu_backward(b.asarray(dy), b.asarray(x), None, True), dy * slope,
+                               rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("tg", THREADGROUPS)
+@pytest.mark.parametrize("shape", EDGE_SHAPES)
+def test_softmax_cross_entropy_under_every_threadgroup_size(tg, shape):
+    b = emulated_backend(tg)
+    rows, classes = shape
+    logits = floats(shape, 26, -30.0, 30.0)
+    logits.reshape(-1)[::7] = 1e4
+    logits.reshape(-1)[3::11] = -1e4
+    labels = np.random.default_rng(27).integers(0, classes, rows)
+    onehot = np.eye(classes)[labels]
+    targets = 0.9 * onehot + 0.1 / classes  # label smoothing's dense rows
+    weights = floats(rows, 28, 0.0, 2.0)
+    log_probs = scipy.special.log_softmax(logits.astype(np.float64), axis=-1)
+    for sparse, target, t in ((True, b.asarray(labels, "int64"), onehot), (False, b.asarray(targets, "float32"),
+                                                                           targets.astype(np.float32))):
+        loss, probs = b.softmax_cross_entropy(b.asarray(logits), target, sparse)
+        assert lives_in_metal(b, loss) and lives_in_metal(b, probs)
+        # float32: log-sum-exp of logits up to 1e4 in size is off by a few ulps of 1e4.
+        np.testing.assert_allclose(loss, -(t * log_probs).sum(axis=-1), rtol=1e-6, atol=2e-3)
+        np.testing.assert_allclose(probs, np.exp(log_probs), rtol=1e-5, atol=1e-7)
+        grad = b.softmax_cross_entropy_backward(probs, target, sparse, b.asarray(weights), out=probs)
+        assert grad is probs
+        want = weights[:, None] * (np.exp(log_probs) * t.sum(axis=-1, keepdims=True) - t)
+        np.testing.assert_allclose(grad, want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_label_out_of_range_gives_nan_rather_than_a_stray_read():
+    b = emulated_backend(32)
+    logits = b.asarray(floats((3, 4), 29))
+    labels = b.asarray(np.array([1, 4, -1]), "int64")
+    loss, probs = b.softmax_cross_entropy(logits, labels, True)
+    assert np.isfinite(loss[0]) and np.isnan(loss[1:]).all()
+    grad = np.asarray(b.softmax_cross_entropy_backward(probs, labels, True, b.asarray(np.ones(3, np.float32))))
+    assert np.isfinite(grad[0]).all() and np.isnan(grad[1:]).all()
 
 
 # ------------------------------------------------- views into one buffer ---

@@ -2,27 +2,32 @@
 
 Arrays are numpy arrays whose memory is a Metal buffer (see ``arrays``), so
 the backend is the numpy backend with kernels substituted op by op: the ops
-that have a kernel (``elementwise``, ``reduce``, ``linalg``) run it when
-their operands allow, and every other core op runs the numpy backend's code
-on the same memory (``fallback``). The fused ops (activations but GELU,
-bias add and gradient, mean, optimizer updates, clipping) take their
-defaults from ``seqnn.backends.fused``, written in the core ops, so they run
-on the kernels that exist.
+that have a kernel (``elementwise``, ``select``, ``reduce``, ``linalg``,
+``activations``, ``losses``, ``random``) run it when their operands allow,
+and every other core op runs the numpy backend's code on the same memory
+(``fallback``). The fused ops (activations but GELU, bias add and gradient,
+mean, optimizer updates, clipping) take their defaults from
+``seqnn.backends.fused``, written in the core ops, so they run on the
+kernels that exist.
 """
 from __future__ import annotations
 
 from ..base import Backend
 from ..numpy_backend import NumpyBackend
 from . import launch
+from .activations import ActivationOps
 from .arrays import ArrayOps
 from .elementwise import ElementwiseOps
 from .fallback import NumpyFallback
 from .linalg import LinalgOps
+from .losses import LossOps
 from .random import RandomOps
 from .reduce import ReduceOps
+from .select import SelectOps
 
 
-class MetalBackend(ArrayOps, ElementwiseOps, ReduceOps, LinalgOps, RandomOps, NumpyFallback, Backend):
+class MetalBackend(ArrayOps, ElementwiseOps, SelectOps, ReduceOps, LinalgOps, ActivationOps, LossOps, RandomOps,
+                   NumpyFallback, Backend):
     """Runs on an Apple GPU (or on the test suite's emulator, given its ``launch.Device``).
 
     Args:

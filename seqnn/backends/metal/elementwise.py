@@ -101,10 +101,14 @@ class ElementwiseOps:
                 return None
         return full, other, mode, swap, out_shape
 
-    def _unary(self, name: str, a, out, *bounds):
-        usable = self._kernel_ready(a) and (out is None or (
+    def _elementwise_ready(self, a, out) -> bool:
+        """Whether a one-thread-per-element kernel can map ``a`` to ``out`` (None: allocated): float32 in
+        Metal buffers, ``out`` of a's shape and either ``a`` itself or apart from it."""
+        return self._kernel_ready(a) and (out is None or (
             self._kernel_ready(out) and out.shape == a.shape and _alias_ok(out, a, SAME)))
-        if not usable:
+
+    def _unary(self, name: str, a, out, *bounds):
+        if not self._elementwise_ready(a, out):
             return self._numpy_fallback(name, a, *bounds, out=out)
         if out is None:
             out = self._device.empty(a.shape, np.float32)
