@@ -9,7 +9,8 @@
 using namespace metal;
 
 // Binary op codes, as in seqnn/backends/metal/elementwise.py.
-enum BinaryOp : uint { OP_ADD = 0, OP_SUBTRACT = 1, OP_MULTIPLY = 2, OP_DIVIDE = 3, OP_MAXIMUM = 4, OP_MINIMUM = 5 };
+enum BinaryOp : uint { OP_ADD = 0, OP_SUBTRACT = 1, OP_MULTIPLY = 2, OP_DIVIDE = 3, OP_MAXIMUM = 4, OP_MINIMUM = 5,
+                       OP_SECOND = 6 /* copy_into: the second operand, broadcast */ };
 // How the second operand is indexed for output element i.
 enum Broadcast : uint {
     B_SAME = 0,    // b[i]: same shape as the output
@@ -30,6 +31,7 @@ inline float apply_binary(uint op, float x, float y) {
         case OP_MULTIPLY: return x * y;
         case OP_DIVIDE: return x / y;
         case OP_MAXIMUM: return nan_max(x, y);
+        case OP_SECOND: return y;
         default: return nan_min(x, y);
     }
 }
@@ -98,4 +100,27 @@ struct FillParams {
 kernel void fill(device float* out [[buffer(0)]], constant FillParams& p [[buffer(1)]],
                  uint i [[thread_position_in_grid]]) {
     if (i < p.n) out[p.out_off + i] = p.value;
+}
+
+// out = a with its axes permuted (up to 4; the host pads shorter shapes with
+// leading 1s). Output element i has coordinates (i0, i1, i2, i3) in
+// out_shape; it reads a at sum(ik * a_stride[k]), the strides of a's axes in
+// the output's order.
+struct TransposeParams {
+    uint a_off, out_off;
+    uint n;
+    uint out_shape[4];
+    uint a_stride[4];
+};
+
+kernel void transpose(device const float* a [[buffer(0)]], device float* out [[buffer(1)]],
+                      constant TransposeParams& p [[buffer(2)]], uint i [[thread_position_in_grid]]) {
+    if (i < p.n) {
+        uint rest = i, source = 0;
+        for (int axis = 3; axis >= 0; --axis) {
+            source += (rest % p.out_shape[axis]) * p.a_stride[axis];
+            rest /= p.out_shape[axis];
+        }
+        out[p.out_off + i] = a[p.a_off + source];
+    }
 }

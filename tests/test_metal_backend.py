@@ -392,3 +392,34 @@ def test_an_mlp_with_dropout_trains_on_metal_as_on_numpy():
     np.testing.assert_allclose(got_loss, want_loss, rtol=1e-4)
     for got, want in zip(got_model.get_weights(), want_model.get_weights()):
         np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+# ------------------------------------------------------ copy and transpose ---
+@pytest.mark.parametrize("threadgroup", [32, 1024])
+def test_copy_into_broadcasts_on_the_device_and_takes_host_data(threadgroup):
+    b = emulated_backend(threadgroup)
+    dst = b.zeros((33, 7), "float32")
+    row = b.asarray(np.arange(7, dtype=np.float32), "float32")
+    b.copy_into(dst, row)
+    np.testing.assert_array_equal(b.to_numpy(dst), np.tile(np.arange(7, dtype=np.float32), (33, 1)))
+    b.copy_into(dst, 2.5)
+    assert np.all(b.to_numpy(dst) == 2.5)
+    host = np.random.default_rng(0).standard_normal((33, 7))  # float64 host data: numpy casts it in place
+    b.copy_into(dst, host)
+    np.testing.assert_array_equal(b.to_numpy(dst), host.astype(np.float32))
+    flat = b.zeros((40,), "float32")
+    view = flat[3:24].reshape(3, 7)  # a view into a larger buffer, as the arena hands out
+    b.copy_into(view, b.asarray(np.ones((3, 7), np.float32), "float32"))
+    assert b.to_numpy(flat).tolist() == [0.0] * 3 + [1.0] * 21 + [0.0] * 16
+
+
+@pytest.mark.parametrize("shape, axes", [((31, 33), (1, 0)), ((2, 3, 5), (0, 2, 1)), ((1, 4, 3), (2, 0, 1)),
+                                         ((2, 3, 4, 5), (0, 3, 1, 2)), ((7,), (0,))])
+@pytest.mark.parametrize("threadgroup", [32, 256])
+def test_transpose_permutes_axes_on_the_device(shape, axes, threadgroup):
+    b = emulated_backend(threadgroup)
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    got = b.transpose(b.asarray(x, "float32"), axes)
+    np.testing.assert_array_equal(b.to_numpy(got), np.transpose(x, axes))
+    out = b.empty(np.transpose(x, axes).shape, "float32")
+    assert b.transpose(b.asarray(x, "float32"), axes, out=out) is out

@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 
 BINARY_OPS = {"add": 0, "subtract": 1, "multiply": 2, "divide": 3, "maximum": 4, "minimum": 5}
+_COPY = 6  # the binary kernel's "second operand" op: copy_into's broadcast copy
 UNARY_OPS = {"square": 0, "sqrt": 1, "abs": 2, "sign": 3, "exp": 4, "log": 5, "clip": 6}
 # How the kernel indexes the second operand (enum Broadcast in elementwise.metal).
 SAME, ROW, COLUMN, FIRST, SCALAR = range(5)
@@ -125,6 +126,32 @@ class ElementwiseOps:
         else:
             a.fill(value)
         return a
+
+    def copy_into(self, dst, src):
+        """dst[...] = src: the binary kernel's broadcast copy when src is on the device, numpy otherwise."""
+        plan = self._binary_plan(dst, src, dst) if self._kernel_ready(dst) else None
+        if plan is None or plan[0] is not dst:  # host data, another dtype or broadcast: numpy on the memory
+            return self._numpy_fallback("copy_into", dst, src)
+        _, other, mode, _, shape = plan
+        scalar = float(other) if mode == SCALAR else 0.0
+        self._device.run("elementwise", "binary", dst.size, (dst, dst if mode == SCALAR else other, dst),
+                         "IIIIIf", dst.size, _COPY, mode, shape[-1] if shape else 1, 0, scalar)
+        return dst
+
+    def transpose(self, a, axes, out=None):
+        """Axes permuted (up to 4 of them) by the transpose kernel; numpy for more axes or other dtypes."""
+        axes = tuple(int(ax) % a.ndim for ax in axes) if a.ndim else ()
+        shape = tuple(a.shape[ax] for ax in axes)
+        if not (0 < a.ndim <= 4 and self._kernel_ready(a)
+                and (out is None or (self._kernel_ready(out) and tuple(out.shape) == shape
+                                     and not np.may_share_memory(out, a)))):
+            return self._numpy_fallback("transpose", a, axes, out=out)
+        out = self._device.empty(shape, np.float32) if out is None else out
+        strides = [s // a.itemsize for s in a.strides]
+        pad = 4 - a.ndim
+        self._device.run("elementwise", "transpose", a.size, (a, out), "I" + "I" * 8, a.size,
+                         *([1] * pad + list(shape)), *([0] * pad + [strides[ax] for ax in axes]))
+        return out
 
     def scale_(self, a, factor):
         """``a *= factor`` in place, through the binary kernel."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 # Every core op of the contract (seqnn.backends.base) without a Metal kernel;
 # tests/test_metal_backend.py checks that each core op is here or has a kernel.
 NUMPY_OPS = (
-    "copy_into", "transpose",
     "conv2d", "conv2d_backward_kernel", "conv2d_backward_input", "pad2d", "pad2d_backward",
     "maxpool2d", "maxpool2d_backward", "avgpool2d", "avgpool2d_backward",
     "global_avgpool", "global_avgpool_backward", "global_maxpool", "global_maxpool_backward",
