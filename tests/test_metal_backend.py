@@ -423,3 +423,31 @@ def test_transpose_permutes_axes_on_the_device(shape, axes, threadgroup):
     np.testing.assert_array_equal(b.to_numpy(got), np.transpose(x, axes))
     out = b.empty(np.transpose(x, axes).shape, "float32")
     assert b.transpose(b.asarray(x, "float32"), axes, out=out) is out
+
+
+# ------------------------------------------------------ fused optimizer updates ---
+@pytest.mark.parametrize("update", ["sgd", "sgd-momentum", "sgd-nesterov", "adam", "amsgrad", "adagrad"])
+def test_fused_update_kernels_follow_the_numpy_updates(update, monkeypatch):
+    from seqnn.backends.fused import FusedOps
+
+    metal, reference = emulated_backend(256), sn.backends.get("numpy")
+    for name in ("sgd_update", "adam_update", "adagrad_update"):  # the kernels, not the composed defaults
+        monkeypatch.setattr(FusedOps, name, None)
+    rng = np.random.default_rng(7)
+    start = rng.standard_normal(1025).astype(np.float32)
+    grads = [rng.standard_normal(1025).astype(np.float32) for _ in range(4)]
+    results = []
+    for b in (metal, reference):
+        p = b.asarray(start.copy(), "float32")
+        slots = [b.zeros((1025,), "float32") for _ in range(3)]
+        for step, g in enumerate(grads, start=1):
+            g = b.asarray(g, "float32")
+            if update.startswith("sgd"):
+                b.sgd_update(p, g, None if update == "sgd" else slots[0], 0.1, 0.9, update == "sgd-nesterov")
+            elif update == "adagrad":
+                b.adagrad_update(p, g, slots[0], 0.1, 1e-7)
+            else:
+                b.adam_update(p, g, slots[0], slots[1], slots[2] if update == "amsgrad" else None, 1e-2, 0.9, 0.999,
+                              1e-7, step)
+        results.append(b.to_numpy(p).copy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-6)

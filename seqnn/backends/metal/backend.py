@@ -21,13 +21,14 @@ from .elementwise import ElementwiseOps
 from .fallback import NumpyFallback
 from .linalg import LinalgOps
 from .losses import LossOps
+from .optimizers import OptimizerOps
 from .random import RandomOps
 from .reduce import ReduceOps
 from .select import SelectOps
 
 
-class MetalBackend(ArrayOps, ElementwiseOps, SelectOps, ReduceOps, LinalgOps, ActivationOps, LossOps, RandomOps,
-                   NumpyFallback, Backend):
+class MetalBackend(ArrayOps, ElementwiseOps, SelectOps, ReduceOps, LinalgOps, ActivationOps, LossOps,
+                   OptimizerOps, RandomOps, NumpyFallback, Backend):
     """Runs on an Apple GPU (or on the test suite's emulator, given its ``launch.Device``).
 
     Args:

@@ -1,0 +1,35 @@
+"""Fused optimizer updates on Metal (kernels/optimizers.metal): one launch per step for the whole arena.
+
+SGD, Adam (with AMSGrad and AdamW's decoupled decay, which the optimizer
+applies before) and Adagrad have kernels; the other updates use the defaults
+in seqnn.backends.fused, composed of elementwise kernels.
+"""
+from __future__ import annotations
+
+import math
+
+
+class OptimizerOps:
+    def sgd_update(self, p, g, velocity, lr, momentum, nesterov):
+        arrays = (p, g, p if velocity is None else velocity)
+        if not self._kernel_ready(*arrays):
+            return super().sgd_update(p, g, velocity, lr, momentum, nesterov)
+        self._device.run("optimizers", "sgd", p.size, arrays, "IffII", p.size, lr, momentum,
+                         int(velocity is not None), int(nesterov))
+        return p
+
+    def adam_update(self, p, g, m, v, v_max, lr, beta_1, beta_2, epsilon, step):
+        arrays = (p, g, m, v, v if v_max is None else v_max)
+        if not self._kernel_ready(*arrays):
+            return super().adam_update(p, g, m, v, v_max, lr, beta_1, beta_2, epsilon, step)
+        root_bc2 = math.sqrt(1.0 - beta_2**step)
+        self._device.run("optimizers", "adam", p.size, arrays, "IffffI", p.size, beta_1, beta_2,
+                         lr * root_bc2 / (1.0 - beta_1**step), epsilon * root_bc2, int(v_max is not None))
+        return p
+
+    def adagrad_update(self, p, g, accumulator, lr, epsilon):
+        arrays = (p, g, accumulator)
+        if not self._kernel_ready(*arrays):
+            return super().adagrad_update(p, g, accumulator, lr, epsilon)
+        self._device.run("optimizers", "adagrad", p.size, arrays, "Iff", p.size, lr, epsilon)
+        return p
