@@ -81,3 +81,59 @@ kernel void adagrad(device float* p [[buffer(0)]], device const float* g [[buffe
     acc[q.acc_off + i] = total;
     p[q.p_off + i] -= grad / sqrt(total + q.epsilon) * q.lr;
 }
+
+struct RmspropParams {
+    uint p_off, g_off, ms_off, mg_off, mom_off;
+    uint n;
+    float lr, rho, momentum, epsilon;
+    uint centered;      // 1: mean_grad is kept and subtracted
+    uint use_momentum;  // 1: momentum_buf is kept
+};
+
+// ms <- rho*ms + (1-rho)*g^2 (centered: mg likewise with g, and ms - mg^2 under the root);
+// step = lr*g/sqrt(... + epsilon); with momentum: buf <- momentum*buf + step, p <- p - buf.
+kernel void rmsprop(device float* p [[buffer(0)]], device const float* g [[buffer(1)]],
+                    device float* mean_square [[buffer(2)]], device float* mean_grad [[buffer(3)]],
+                    device float* momentum_buf [[buffer(4)]], constant RmspropParams& q [[buffer(5)]],
+                    uint i [[thread_position_in_grid]]) {
+    if (i >= q.n) {
+        return;
+    }
+    const float grad = g[q.g_off + i];
+    const float ms = mean_square[q.ms_off + i] + (grad * grad - mean_square[q.ms_off + i]) * (1.0f - q.rho);
+    mean_square[q.ms_off + i] = ms;
+    float denominator = ms;
+    if (q.centered) {
+        const float mg = mean_grad[q.mg_off + i] + (grad - mean_grad[q.mg_off + i]) * (1.0f - q.rho);
+        mean_grad[q.mg_off + i] = mg;
+        denominator = ms - mg * mg;
+    }
+    float step = grad / sqrt(denominator + q.epsilon) * q.lr;
+    if (q.use_momentum) {
+        step = momentum_buf[q.mom_off + i] * q.momentum + step;
+        momentum_buf[q.mom_off + i] = step;
+    }
+    p[q.p_off + i] -= step;
+}
+
+struct AdamaxParams {
+    uint p_off, g_off, m_off, u_off;
+    uint n;
+    float beta_1, beta_2, epsilon;
+    float step_size;  // lr / (1 - beta_1^t)
+};
+
+// m <- b1*m + (1-b1)*g; u <- max(b2*u, |g|); p <- p - step_size * m / (u + epsilon).
+kernel void adamax(device float* p [[buffer(0)]], device const float* g [[buffer(1)]],
+                   device float* m [[buffer(2)]], device float* u [[buffer(3)]],
+                   constant AdamaxParams& q [[buffer(4)]], uint i [[thread_position_in_grid]]) {
+    if (i >= q.n) {
+        return;
+    }
+    const float grad = g[q.g_off + i];
+    const float m_new = m[q.m_off + i] + (grad - m[q.m_off + i]) * (1.0f - q.beta_1);
+    const float u_new = max(u[q.u_off + i] * q.beta_2, fabs(grad));
+    m[q.m_off + i] = m_new;
+    u[q.u_off + i] = u_new;
+    p[q.p_off + i] -= m_new / (u_new + q.epsilon) * q.step_size;
+}

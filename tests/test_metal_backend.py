@@ -426,12 +426,13 @@ def test_transpose_permutes_axes_on_the_device(shape, axes, threadgroup):
 
 
 # ------------------------------------------------------ fused optimizer updates ---
-@pytest.mark.parametrize("update", ["sgd", "sgd-momentum", "sgd-nesterov", "adam", "amsgrad", "adagrad"])
+@pytest.mark.parametrize("update", ["sgd", "sgd-momentum", "sgd-nesterov", "adam", "amsgrad", "adagrad", "rmsprop",
+                                    "rmsprop-centered-momentum", "adamax"])
 def test_fused_update_kernels_follow_the_numpy_updates(update, monkeypatch):
     from seqnn.backends.fused import FusedOps
 
     metal, reference = emulated_backend(256), sn.backends.get("numpy")
-    for name in ("sgd_update", "adam_update", "adagrad_update"):  # the kernels, not the composed defaults
+    for name in ("sgd_update", "adam_update", "adagrad_update", "rmsprop_update", "adamax_update"):  # the kernels
         monkeypatch.setattr(FusedOps, name, None)
     rng = np.random.default_rng(7)
     start = rng.standard_normal(1025).astype(np.float32)
@@ -446,6 +447,12 @@ def test_fused_update_kernels_follow_the_numpy_updates(update, monkeypatch):
                 b.sgd_update(p, g, None if update == "sgd" else slots[0], 0.1, 0.9, update == "sgd-nesterov")
             elif update == "adagrad":
                 b.adagrad_update(p, g, slots[0], 0.1, 1e-7)
+            elif update.startswith("rmsprop"):
+                full = update != "rmsprop"
+                b.rmsprop_update(p, g, slots[0], slots[1] if full else None, slots[2] if full else None, 1e-2,
+                                 0.9, 0.5 if full else 0.0, 1e-7)
+            elif update == "adamax":
+                b.adamax_update(p, g, slots[0], slots[1], 2e-3, 0.9, 0.999, 1e-7, step)
             else:
                 b.adam_update(p, g, slots[0], slots[1], slots[2] if update == "amsgrad" else None, 1e-2, 0.9, 0.999,
                               1e-7, step)

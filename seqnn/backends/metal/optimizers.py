@@ -1,8 +1,8 @@
 """Fused optimizer updates on Metal (kernels/optimizers.metal): one launch per step for the whole arena.
 
 SGD, Adam (with AMSGrad and AdamW's decoupled decay, which the optimizer
-applies before) and Adagrad have kernels; the other updates use the defaults
-in seqnn.backends.fused, composed of elementwise kernels.
+applies before), Adagrad, RMSprop and Adamax have kernels; Adadelta and Nadam
+use the defaults in seqnn.backends.fused, composed of elementwise kernels.
 """
 from __future__ import annotations
 
@@ -32,4 +32,21 @@ class OptimizerOps:
         if not self._kernel_ready(*arrays):
             return super().adagrad_update(p, g, accumulator, lr, epsilon)
         self._device.run("optimizers", "adagrad", p.size, arrays, "Iff", p.size, lr, epsilon)
+        return p
+
+    def rmsprop_update(self, p, g, mean_square, mean_grad, momentum_buf, lr, rho, momentum, epsilon):
+        arrays = (p, g, mean_square, mean_square if mean_grad is None else mean_grad,
+                  mean_square if momentum_buf is None else momentum_buf)
+        if not self._kernel_ready(*arrays):
+            return super().rmsprop_update(p, g, mean_square, mean_grad, momentum_buf, lr, rho, momentum, epsilon)
+        self._device.run("optimizers", "rmsprop", p.size, arrays, "IffffII", p.size, lr, rho, momentum, epsilon,
+                         int(mean_grad is not None), int(momentum_buf is not None))
+        return p
+
+    def adamax_update(self, p, g, m, u, lr, beta_1, beta_2, epsilon, step):
+        arrays = (p, g, m, u)
+        if not self._kernel_ready(*arrays):
+            return super().adamax_update(p, g, m, u, lr, beta_1, beta_2, epsilon, step)
+        self._device.run("optimizers", "adamax", p.size, arrays, "Iffff", p.size, beta_1, beta_2, epsilon,
+                         lr / (1.0 - beta_1**step))
         return p
