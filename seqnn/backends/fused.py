@@ -12,6 +12,7 @@ whichever of the input and the output the rule needs.
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 
@@ -21,7 +22,7 @@ class FusedOps:
     # ----------------------------------------------------- reductions, bias ---
     def mean(self, a, axis: int | None = None, keepdims: bool = False):
         """Mean; with ``axis=None`` a 0-d array."""
-        count = _size(a.shape) if axis is None else a.shape[axis]
+        count = math.prod(a.shape) if axis is None else a.shape[axis]
         return self.divide(self.sum(a, axis=axis, keepdims=keepdims), float(count))
 
     def bias_add(self, x, bias, out=None):
@@ -30,7 +31,7 @@ class FusedOps:
 
     def bias_grad(self, dy, out=None):
         """Sum of dy over every axis but the last (the bias gradient)."""
-        return self.sum(dy.reshape(_size(dy.shape[:-1]), dy.shape[-1]), axis=0, out=out)
+        return self.sum(dy.reshape(math.prod(dy.shape[:-1]), dy.shape[-1]), axis=0, out=out)
 
     # ----------------------------------------------------------- activations ---
     def relu(self, x, out=None):
@@ -191,7 +192,7 @@ class FusedOps:
 
     def clip_by_global_norm_(self, g, max_norm: float):
         """``g *= min(1, max_norm / ‖g‖)`` in place, ‖·‖ over every element (Keras's ``global_clipnorm``)."""
-        return self.clip_segments_by_norm_(g, [(0, _size(g.shape))], max_norm)
+        return self.clip_segments_by_norm_(g, [(0, math.prod(g.shape))], max_norm)
 
     def clip_segments_by_norm_(self, g, segments: Sequence[tuple[int, int]], max_norm: float):
         """For each ``(start, stop)`` of flat ``g``: ``g[start:stop] *= min(1, max_norm / ‖g[start:stop]‖)``.
@@ -206,9 +207,3 @@ class FusedOps:
             self.multiply(piece, self.minimum(self.divide(max_norm, norm), 1.0), out=piece)
         return g
 
-
-def _size(shape) -> int:
-    total = 1
-    for d in shape:
-        total *= int(d)
-    return total

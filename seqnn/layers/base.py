@@ -172,7 +172,7 @@ class Layer:
     def regularization_penalty(self):
         """Σ of the weights' penalties, a 0-d array of the layer's backend."""
         b = self.backend
-        total = b.zeros((), self.dtype)
+        total = b.zeros((), self.dtype)  # 0 for a layer without regularizers
         for key, reg in self.param_regularizers.items():
             total = b.add(total, reg.penalty(b, self.params[key]))
         return total

@@ -104,11 +104,10 @@ class Trainer:
 
     def _check_batch(self, x, y, w):
         """Checks for a batch from a data loader (arrays are checked whole, up front)."""
-        if not self.built:
-            # The first batch builds the model: bind the arena, optimizer and metrics to the new weights.
-            self._ensure_built_for(x, "x")
-            self._prepare()
+        was_built = self.built
         self._ensure_built_for(x, "x")
+        if not was_built:  # the first batch built the model: bind the arena, optimizer and metrics to its weights
+            self._prepare()
         D.check_finite(x, "x")
         if y is not None:
             y = self.loss.validate_targets(y, self.output_shape)

@@ -42,6 +42,6 @@ class RandomOps:
         return out
 
     def _on_kernels(self, *arrays) -> bool:
-        """float32 arrays in Metal buffers, none overlapping another (the kernels' case)."""
-        return all(a.dtype == np.float32 and self._device.locate(a) is not None for a in arrays) and not any(
+        """float32 arrays in Metal buffers (``_kernel_ready``), none overlapping another (the kernels' case)."""
+        return self._kernel_ready(*arrays) and not any(
             np.may_share_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1:])
