@@ -44,7 +44,7 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]
 
 
 # What a file saved by Keras itself starts with: a ``.keras`` archive or a Keras 2 ``.h5`` file.
-_OTHER_FORMATS = ((b"PK\x03\x04", "a Keras archive (zip)"), (b"\x89HDF\r\n\x1a\n", "an HDF5 file (Keras 2 .h5)"))
+_OTHER_FORMATS = ((b"PK\x03\x04", "a Keras archive (zip)"), (b"\x89HDF\r\n\x1a\n", "an HDF5 file (Keras's .h5 or .weights.h5)"))
 
 
 def read_header(raw: bytes, path: str) -> dict:
