@@ -6,6 +6,9 @@ import pytest
 
 import seqnn as sn
 
+# The conformance suite's fixtures: b (each backend under test) and fp (its float dtype).
+pytest_plugins = ("conformance",)
+
 
 @pytest.fixture(autouse=True)
 def _fixed_seed():

@@ -11,85 +11,27 @@ any tile (1, 31, 33, ...); float32 runs compare with float32 tolerances.
 ``out=`` is checked where the contract allows an alias (elementwise ops may
 write into an input).
 
-This module covers the array, linalg, activation, loss and clipping ops;
-layer-family ops (convolution, pooling, normalization, resampling) are
-checked through the layers' gradient and PyTorch parity tests.
+The fixtures ``b`` (the backend) and ``fp`` (the dtype under test) come from
+tests/conformance.py. This module covers the array, linalg, activation, loss
+and clipping ops; the layer families have modules of their own
+(test_backend_conformance_<family>.py).
 """
 import numpy as np
 import pytest
 import scipy.special
+from conformance import data, host
 from core_only_backend import CoreOnly
-from metal_device import emulated_backend
 
 from seqnn import backends
 from seqnn.backends.fused import FusedOps
-from seqnn.backends.metal import MetalBackend
 
 SIZES = [(1, 1), (1, 33), (31, 7), (33, 65)]
 GEMM_SHAPES = [(1, 1, 1), (1, 33, 31), (31, 17, 33), (64, 65, 63)]
-BUILDERS = {name: (lambda name=name: backends.get(name)) for name in backends.available()}
-BUILDERS.update({"core-only": CoreOnly, "metal-emulator": emulated_backend})
-FLOAT_DTYPES = {name: backends.get(name).float_dtypes for name in backends.available()}
-FLOAT_DTYPES.update({"core-only": CoreOnly.float_dtypes, "metal-emulator": MetalBackend.float_dtypes})
-CASES = [pytest.param((name, dtype), id=f"{name}-{dtype}") for name in BUILDERS for dtype in FLOAT_DTYPES[name]]
-
-
-@pytest.fixture(params=CASES)
-def case(request):
-    name, dtype = request.param
-    return BUILDERS[name](), dtype
-
-
-@pytest.fixture
-def b(case):
-    return case[0]
-
-
-class Floats:
-    """The float dtype a run checks in: inputs exact in it, and tolerances scaled to it.
-
-    ``close(got, want, rtol, atol)`` takes the float64 tolerances; a float32
-    run uses ``f32=(rtol, atol)`` instead (about float32's epsilon, 6e-8,
-    times the op's error growth), the default being right for ops that round
-    a few times.
-    """
-
-    def __init__(self, b, dtype):
-        self.b, self.dtype = b, dtype
-
-    @property
-    def single(self) -> bool:
-        return self.dtype == "float32"
-
-    def data(self, shape, seed=0, low=-2.0, high=2.0):
-        """Random float64 values that the run's dtype holds exactly."""
-        return data(shape, seed, low, high).astype(self.dtype).astype(np.float64)
-
-    def put(self, x):
-        return self.b.asarray(x, self.dtype)
-
-    def close(self, got, want, rtol=1e-12, atol=1e-12, f32=(2e-6, 1e-6)):
-        if self.single:
-            rtol, atol = f32
-        np.testing.assert_allclose(host(self.b, got), want, rtol=rtol, atol=atol)
-
-
-@pytest.fixture
-def fp(case):
-    return Floats(*case)
 
 
 def test_the_core_only_backend_runs_the_defaults():
     assert CoreOnly.relu is FusedOps.relu  # a default, written in the core ops
     assert CoreOnly.gemm is not backends.Backend.gemm  # a core op, delegated to numpy
-
-
-def host(b, a):
-    return np.array(b.to_numpy(a))
-
-
-def data(shape, seed=0, low=-2.0, high=2.0, dtype="float64"):
-    return np.random.default_rng(seed).uniform(low, high, shape).astype(dtype)
 
 
 # ----------------------------------------------------------------- arrays ---
