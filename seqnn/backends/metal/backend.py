@@ -17,18 +17,21 @@ from ..numpy_backend import NumpyBackend
 from . import launch
 from .activations import ActivationOps
 from .arrays import ArrayOps
+from .conv import ConvOps
 from .elementwise import ElementwiseOps
 from .fallback import NumpyFallback
 from .linalg import LinalgOps
 from .losses import LossOps
+from .normalization import NormalizationOps
 from .optimizers import OptimizerOps
+from .pooling import PoolingOps
 from .random import RandomOps
 from .reduce import ReduceOps
 from .select import SelectOps
 
 
 class MetalBackend(ArrayOps, ElementwiseOps, SelectOps, ReduceOps, LinalgOps, ActivationOps, LossOps,
-                   OptimizerOps, RandomOps, NumpyFallback, Backend):
+                   OptimizerOps, RandomOps, ConvOps, PoolingOps, NormalizationOps, NumpyFallback, Backend):
     """Runs on an Apple GPU (or on the test suite's emulator, given its ``launch.Device``).
 
     Args:

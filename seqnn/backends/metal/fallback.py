@@ -12,11 +12,12 @@ from __future__ import annotations
 # Every core op of the contract (seqnn.backends.base) without a Metal kernel;
 # tests/test_metal_backend.py checks that each core op is here or has a kernel.
 NUMPY_OPS = (
-    "conv2d", "conv2d_backward_kernel", "conv2d_backward_input", "pad2d", "pad2d_backward",
-    "maxpool2d", "maxpool2d_backward", "avgpool2d", "avgpool2d_backward",
-    "global_avgpool", "global_avgpool_backward", "global_maxpool", "global_maxpool_backward",
-    "batchnorm_train", "batchnorm_infer", "batchnorm_infer_backward", "batchnorm_backward",
-    "layernorm", "layernorm_backward", "upsample2d", "upsample2d_backward",
+    "conv2d", "conv2d_backward_kernel", "conv2d_backward_input", "pad2d", "pad2d_backward",  # conv
+    "maxpool2d", "maxpool2d_backward", "avgpool2d", "avgpool2d_backward",  # pooling
+    "global_avgpool", "global_avgpool_backward", "global_maxpool", "global_maxpool_backward",  # pooling
+    "upsample2d", "upsample2d_backward",  # pooling (resampling)
+    "batchnorm_train", "batchnorm_infer", "batchnorm_infer_backward", "batchnorm_backward",  # normalization
+    "layernorm", "layernorm_backward",  # normalization
 )
 
 
