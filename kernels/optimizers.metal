@@ -137,3 +137,50 @@ kernel void adamax(device float* p [[buffer(0)]], device const float* g [[buffer
     u[q.u_off + i] = u_new;
     p[q.p_off + i] -= m_new / (u_new + q.epsilon) * q.step_size;
 }
+
+struct NadamParams {
+    uint p_off, g_off, m_off, v_off;
+    uint n;
+    float beta_1, beta_2;
+    float c_m;      // lr * mu_next / (1 - mu_product * mu_next) * sqrt(1 - beta_2^t)
+    float c_g;      // lr * (1 - mu_t) / (1 - mu_product) * sqrt(1 - beta_2^t)
+    float epsilon;  // epsilon * sqrt(1 - beta_2^t)
+};
+
+// m <- b1*m + (1-b1)*g; v <- b2*v + (1-b2)*g^2; p <- p - (c_m*m + c_g*g) / (sqrt(v) + epsilon)
+// (Dozat's Nesterov momentum with Keras's momentum schedule; the host keeps the schedule).
+kernel void nadam(device float* p [[buffer(0)]], device const float* g [[buffer(1)]],
+                  device float* m [[buffer(2)]], device float* v [[buffer(3)]],
+                  constant NadamParams& q [[buffer(4)]], uint i [[thread_position_in_grid]]) {
+    if (i >= q.n) {
+        return;
+    }
+    const float grad = g[q.g_off + i];
+    const float m_new = m[q.m_off + i] + (grad - m[q.m_off + i]) * (1.0f - q.beta_1);
+    const float v_new = v[q.v_off + i] + (grad * grad - v[q.v_off + i]) * (1.0f - q.beta_2);
+    m[q.m_off + i] = m_new;
+    v[q.v_off + i] = v_new;
+    p[q.p_off + i] -= (m_new * q.c_m + grad * q.c_g) / (sqrt(v_new) + q.epsilon);
+}
+
+struct AdadeltaParams {
+    uint p_off, g_off, a_off, d_off;
+    uint n;
+    float lr, rho, epsilon;
+};
+
+// a <- rho*a + (1-rho)*g^2; delta = sqrt(d + eps) / sqrt(a + eps) * g; d <- rho*d + (1-rho)*delta^2;
+// p <- p - lr*delta (Zeiler 2012, with Keras's learning rate).
+kernel void adadelta(device float* p [[buffer(0)]], device const float* g [[buffer(1)]],
+                     device float* a [[buffer(2)]], device float* d [[buffer(3)]],
+                     constant AdadeltaParams& q [[buffer(4)]], uint i [[thread_position_in_grid]]) {
+    if (i >= q.n) {
+        return;
+    }
+    const float grad = g[q.g_off + i];
+    const float a_new = a[q.a_off + i] + (grad * grad - a[q.a_off + i]) * (1.0f - q.rho);
+    a[q.a_off + i] = a_new;
+    const float delta = sqrt((d[q.d_off + i] + q.epsilon) / (a_new + q.epsilon)) * grad;
+    d[q.d_off + i] += (delta * delta - d[q.d_off + i]) * (1.0f - q.rho);
+    p[q.p_off + i] -= delta * q.lr;
+}

@@ -427,12 +427,13 @@ def test_transpose_permutes_axes_on_the_device(shape, axes, threadgroup):
 
 # ------------------------------------------------------ fused optimizer updates ---
 @pytest.mark.parametrize("update", ["sgd", "sgd-momentum", "sgd-nesterov", "adam", "amsgrad", "adagrad", "rmsprop",
-                                    "rmsprop-centered-momentum", "adamax"])
+                                    "rmsprop-centered-momentum", "adamax", "nadam", "adadelta"])
 def test_fused_update_kernels_follow_the_numpy_updates(update, monkeypatch):
     from seqnn.backends.fused import FusedOps
 
     metal, reference = emulated_backend(256), sn.backends.get("numpy")
-    for name in ("sgd_update", "adam_update", "adagrad_update", "rmsprop_update", "adamax_update"):  # the kernels
+    for name in ("sgd_update", "adam_update", "adagrad_update", "rmsprop_update", "adamax_update", "nadam_update",
+                 "adadelta_update"):  # the kernels, not the composed defaults, must run
         monkeypatch.setattr(FusedOps, name, None)
     rng = np.random.default_rng(7)
     start = rng.standard_normal(1025).astype(np.float32)
@@ -441,6 +442,7 @@ def test_fused_update_kernels_follow_the_numpy_updates(update, monkeypatch):
     for b in (metal, reference):
         p = b.asarray(start.copy(), "float32")
         slots = [b.zeros((1025,), "float32") for _ in range(3)]
+        mu_product = 1.0
         for step, g in enumerate(grads, start=1):
             g = b.asarray(g, "float32")
             if update.startswith("sgd"):
@@ -453,6 +455,12 @@ def test_fused_update_kernels_follow_the_numpy_updates(update, monkeypatch):
                                  0.9, 0.5 if full else 0.0, 1e-7)
             elif update == "adamax":
                 b.adamax_update(p, g, slots[0], slots[1], 2e-3, 0.9, 0.999, 1e-7, step)
+            elif update == "nadam":  # Keras's momentum schedule, as the optimizer keeps it
+                mu_t, mu_next = (0.9 * (1.0 - 0.5 * 0.96 ** (0.004 * t)) for t in (step, step + 1))
+                mu_product *= mu_t
+                b.nadam_update(p, g, slots[0], slots[1], 2e-3, 0.9, 0.999, 1e-7, mu_t, mu_next, mu_product, step)
+            elif update == "adadelta":
+                b.adadelta_update(p, g, slots[0], slots[1], 1.0, 0.95, 1e-7)
             else:
                 b.adam_update(p, g, slots[0], slots[1], slots[2] if update == "amsgrad" else None, 1e-2, 0.9, 0.999,
                               1e-7, step)

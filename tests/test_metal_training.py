@@ -65,3 +65,26 @@ def test_each_optimizer(optimizer):
     train_both(lambda: sn.Sequential([sn.Input((6,)), sn.layers.Dense(8, activation="relu",
                                                                       kernel_regularizer="l2"),
                                       sn.layers.Dense(2)]), "mse", optimizer, x, x[:, 2:4])
+
+
+@pytest.mark.parametrize("loss, head", [("sparse_categorical_crossentropy", "softmax"), ("binary_crossentropy", None),
+                                        ("mse", "sigmoid")])
+def test_a_dense_model_runs_on_kernels_alone(loss, head, monkeypatch):
+    """fit, evaluate and predict of an MLP with every dense feature call no numpy fallback."""
+    fallbacks = []
+    backend = emulated_backend(THREADGROUP)
+    run_numpy = type(backend)._numpy_fallback
+    monkeypatch.setattr(type(backend), "_numpy_fallback",
+                        lambda self, op, *args, **kwargs: fallbacks.append(op) or run_numpy(self, op, *args, **kwargs))
+    x = data()
+    y = (x[:, 0] > 0).astype(int) if loss.startswith("sparse") else (x[:, :3] > 0).astype(np.float32)
+    model = sn.Sequential([sn.Input((6,)),
+                           sn.layers.Dense(8, activation="gelu", kernel_regularizer="l1l2"),
+                           sn.layers.Dropout(0.25), sn.layers.GaussianNoise(0.1),
+                           sn.layers.Dense(8, activation="leaky_relu", bias_regularizer="l2"),
+                           sn.layers.Dense(2 if loss.startswith("sparse") else 3, activation=head)])
+    model.compile(optimizer=sn.optimizers.Adam(1e-2, clipnorm=1.0), loss=loss, metrics=["accuracy"], backend=backend)
+    model.fit(x, y, epochs=1, batch_size=16, validation_split=0.25, verbose=0)
+    model.evaluate(x, y, verbose=0)
+    model.predict(x, verbose=0)
+    assert fallbacks == []

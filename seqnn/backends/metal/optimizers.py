@@ -1,8 +1,9 @@
 """Fused optimizer updates on Metal (kernels/optimizers.metal): one launch per step for the whole arena.
 
-SGD, Adam (with AMSGrad and AdamW's decoupled decay, which the optimizer
-applies before), Adagrad, RMSprop and Adamax have kernels; Adadelta and Nadam
-use the defaults in seqnn.backends.fused, composed of elementwise kernels.
+Every optimizer has a kernel: SGD, Adam (with AMSGrad, and AdamW, whose
+decoupled decay the optimizer applies before through ``scale_``), Adagrad,
+RMSprop, Adamax, Nadam and Adadelta. Arrays a kernel cannot take (float64,
+host memory) run the defaults in seqnn.backends.fused.
 """
 from __future__ import annotations
 
@@ -49,4 +50,22 @@ class OptimizerOps:
             return super().adamax_update(p, g, m, u, lr, beta_1, beta_2, epsilon, step)
         self._device.run("optimizers", "adamax", p.size, arrays, "Iffff", p.size, beta_1, beta_2, epsilon,
                          lr / (1.0 - beta_1**step))
+        return p
+
+    def nadam_update(self, p, g, m, v, lr, beta_1, beta_2, epsilon, mu_t, mu_next, mu_product, step):
+        arrays = (p, g, m, v)
+        if not self._kernel_ready(*arrays):
+            return super().nadam_update(p, g, m, v, lr, beta_1, beta_2, epsilon, mu_t, mu_next, mu_product, step)
+        root_bc2 = math.sqrt(1.0 - beta_2**step)
+        c_m = lr * mu_next / (1.0 - mu_product * mu_next) * root_bc2
+        c_g = lr * (1.0 - mu_t) / (1.0 - mu_product) * root_bc2
+        self._device.run("optimizers", "nadam", p.size, arrays, "Ifffff", p.size, beta_1, beta_2, c_m, c_g,
+                         epsilon * root_bc2)
+        return p
+
+    def adadelta_update(self, p, g, mean_square_grad, mean_square_delta, lr, rho, epsilon):
+        arrays = (p, g, mean_square_grad, mean_square_delta)
+        if not self._kernel_ready(*arrays):
+            return super().adadelta_update(p, g, mean_square_grad, mean_square_delta, lr, rho, epsilon)
+        self._device.run("optimizers", "adadelta", p.size, arrays, "Ifff", p.size, lr, rho, epsilon)
         return p
