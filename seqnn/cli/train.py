@@ -76,7 +76,11 @@ def build_parser() -> ArgumentParser:
                    help="fraction of the training data (its end) kept for validation (default: 0)")
     f.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed for weights, shuffling, dropout, splits (default: 0)")
-    f.add_argument("--backend", default="auto", help="auto, numpy, metal or cuda (default: auto)")
+    f.add_argument("--backend", default="auto",
+                   help="auto (default: metal where it runs, else numpy), numpy, or metal (Apple GPUs, float32; "
+                        "its kernels are tested on Linux through an emulator, for indexing, bounds, barriers and "
+                        "results against numpy, while Apple's compiler, fast-math numerics and speed are proven "
+                        "on a Mac only: see the backends guide)")
     o = p.add_argument_group("output and callbacks")
     o.add_argument("--out", default="model.safetensors", metavar="FILE",
                    help="where to save the trained model (default: model.safetensors)")
