@@ -37,14 +37,16 @@ class FusedOps:
     def relu(self, x, out=None):
         return self.maximum(x, 0.0, out=out)
 
+    # ReLU, leaky ReLU and ELU differentiate from y alone (their activations declare needs_input = False,
+    # so a layer may pass x=None): y ≤ 0 exactly where x ≤ 0.
     def relu_backward(self, dy, x, y, out=None):
-        return self.where(self.less_equal(x, 0.0), 0.0, dy, out=out)
+        return self.where(self.less_equal(y, 0.0), 0.0, dy, out=out)
 
     def leaky_relu(self, x, negative_slope: float, out=None):
         return self.where(self.less_equal(x, 0.0), self.multiply(x, negative_slope), x, out=out)
 
     def leaky_relu_backward(self, dy, x, y, negative_slope: float, out=None):
-        return self.where(self.less_equal(x, 0.0), self.multiply(dy, negative_slope), dy, out=out)
+        return self.where(self.less_equal(y, 0.0), self.multiply(dy, negative_slope), dy, out=out)
 
     def elu(self, x, alpha: float, scale: float = 1.0, out=None):
         """scale * (x if x > 0 else alpha * (exp(x) - 1)); SELU is ELU with its constants."""
@@ -53,7 +55,7 @@ class FusedOps:
 
     def elu_backward(self, dy, x, y, alpha: float, scale: float = 1.0, out=None):
         # For x <= 0, dy/dx = scale·alpha·exp(x) = y + scale·alpha.
-        slope = self.where(self.less_equal(x, 0.0), self.add(y, scale * alpha), scale)
+        slope = self.where(self.less_equal(y, 0.0), self.add(y, scale * alpha), scale)
         return self.multiply(dy, slope, out=out)
 
     def sigmoid(self, x, out=None):
