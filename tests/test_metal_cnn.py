@@ -8,11 +8,13 @@ benchmark's own 28×28 input runs under the slow marker.
 
 The optimizer is SGD with momentum: the two backends' gradients agree to
 float32 rounding (about 1e-6 of their largest entry), and SGD keeps the
-weights as close. Adam would not: its step m/√v has the size of the learning
-rate whatever the gradient's size, so a gradient entry that is a rounding-level
-difference away from zero (a sum that cancels) moves its weight by ±lr on
-one backend and ∓lr on the other. Adam's kernel is checked step by step in
-test_metal_backend.py instead.
+weights as close. Adam would not, and neither would two numpy builds with
+different BLAS: a weight whose gradient has been zero for steps (its unit
+behind a ReLU that is off) and then gets a tiny one moves by a sizeable
+fraction of the learning rate whatever that gradient's size (m̂/(√v̂ + ε)),
+and whether it gets one at all can turn on a pre-activation within rounding
+of zero. The Adam kernel agrees with numpy's update to 1 ulp per step
+(test_metal_backend.py checks it step by step).
 """
 import numpy as np
 import pytest
@@ -92,3 +94,20 @@ def test_training_interrupted_on_one_backend_resumes_on_the_other(tmp_path, firs
     resumed = fit(build, backends[second], x, y, epochs=2, callbacks=[BackupAndRestore(tmp_path)])
     assert len(resumed[1]["loss"]) == 2  # the first epoch's history comes from the backup
     assert_same_training(resumed, fit(build, "numpy", x, y, epochs=2))
+
+
+@pytest.mark.parametrize("build, channels", [(benchmark_cnn, 1), (batchnorm_cnn, 3)], ids=["benchmark", "batchnorm"])
+def test_a_cnn_runs_on_kernels_alone(build, channels, monkeypatch):
+    """fit, evaluate and predict call no numpy fallback: every op of these CNNs ran a kernel."""
+    fallbacks = []
+    backend = emulated_backend(THREADGROUP)
+    run_numpy = type(backend)._numpy_fallback
+    monkeypatch.setattr(type(backend), "_numpy_fallback",
+                        lambda self, op, *args, **kwargs: fallbacks.append(op) or run_numpy(self, op, *args, **kwargs))
+    x, y = images(40, 10, channels)
+    model = build(10).compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                              backend=backend)
+    model.fit(x, y, epochs=1, batch_size=16, validation_split=0.2, verbose=0)
+    model.evaluate(x, y, verbose=0)
+    model.predict(x, verbose=0)
+    assert fallbacks == []

@@ -1,15 +1,15 @@
 """The Metal backend's arrays: numpy arrays whose memory is a Metal buffer.
 
 Apple silicon has unified memory, so a numpy view of a Metal buffer is the
-buffer itself: host code, the parameter arena's views and any op without a
-kernel work on these arrays unchanged, and a kernel gets the same bytes
+buffer itself: host code, the parameter arena's views and the numpy
+fallback work on these arrays unchanged, and a kernel gets the same bytes
 (``launch.Device.locate`` finds the buffer and the array's offset in it).
 The rule that keeps this true: every array the backend returns lives in a
 Metal buffer, so whatever an op returns can be handed to a kernel later.
 
 Floating point is float32 only: Metal has no double. Integer and boolean
-arrays (labels, masks, pooling indices) live in Metal buffers too; only the
-numpy code reads them so far.
+arrays (int64 labels, bool masks, int32 pooling indices) live in Metal
+buffers too, and the kernels read them.
 """
 from __future__ import annotations
 

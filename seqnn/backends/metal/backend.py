@@ -1,14 +1,14 @@
 """MetalBackend: the backend contract on Apple GPUs through metalcompute.
 
-Arrays are numpy arrays whose memory is a Metal buffer (see ``arrays``), so
-the backend is the numpy backend with kernels substituted op by op: the ops
-that have a kernel (``elementwise``, ``select``, ``reduce``, ``linalg``,
-``activations``, ``losses``, ``random``) run it when their operands allow,
-and every other core op runs the numpy backend's code on the same memory
-(``fallback``). The fused ops (activations but GELU, bias add and gradient,
-mean, optimizer updates, clipping) take their defaults from
-``seqnn.backends.fused``, written in the core ops, so they run on the
-kernels that exist.
+Arrays are numpy arrays whose memory is a Metal buffer (see ``arrays``).
+Every core op has a kernel, in the module of its family (``elementwise``,
+``select``, ``reduce``, ``linalg``, ``activations``, ``losses``, ``random``,
+``conv``, ``pooling``, ``normalization``), and runs it when its operands
+allow; operands no kernel takes run the numpy backend's code on the same
+memory (``fallback``). Of the fused ops, the optimizer updates have kernels
+(``optimizers``); the others (activations but GELU, bias add and gradient,
+mean, clipping) take their defaults from ``seqnn.backends.fused``, written
+in the core ops, so they run on those kernels.
 """
 from __future__ import annotations
 
