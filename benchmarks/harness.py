@@ -138,7 +138,7 @@ def main(task: str, build_model: Callable, to_float: Callable, default_epochs: i
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit-train", type=int, default=0, help="use only the first N training images (quick runs)")
     p.add_argument("--data", default=None, help="folder with the MNIST IDX files (default: $SEQNN_DATA_DIR)")
-    p.add_argument("--backend", default="numpy", help='seqnn backend: "numpy" (default), "auto", "metal", "cuda"')
+    p.add_argument("--backend", default="numpy", help='seqnn backend: "numpy" (default), "auto", "metal"')
     args = p.parse_args(argv)
     if args.epochs < 1:
         p.error("--epochs must be at least 1")

@@ -5,7 +5,7 @@ builds it, an availability check that returns None when it can run here or
 the reason it cannot, and a rank for ``"auto"``. ``get``, ``available``,
 ``names`` and ``"auto"`` read the registry only, so adding a backend edits no
 shared list. Optional backends import their dependencies only in their
-checks and factories, so ``import seqnn`` never imports metalcompute or cupy.
+checks and factories, so ``import seqnn`` never imports metalcompute.
 
 ``get("auto")`` (``compile(backend="auto")``) takes the best-ranked backend
 that is available; the ``SEQNN_BACKEND`` environment variable names another.
@@ -114,16 +114,7 @@ def _metal_backend() -> Backend:
     return MetalBackend()
 
 
-def _cuda_unavailable() -> str | None:
-    return "the CUDA backend is not part of this version of seqnn yet"
-
-
-def _not_built() -> Backend:
-    raise AssertionError("unreachable: an unavailable backend is never built")
-
-
 register("numpy", _numpy_backend, rank=0)
 register("metal", _metal_backend, _metal_unavailable, rank=2)
-register("cuda", _not_built, _cuda_unavailable, rank=1)
 
 __all__ = ["Backend", "BackendEntry", "available", "get", "names", "register", "unavailable_reason"]

@@ -1,6 +1,6 @@
 """The backend contract: every op that layers, losses and optimizers may call.
 
-A backend owns its arrays (numpy arrays, Metal buffers, CuPy arrays) and
+A backend owns its arrays (numpy arrays, Metal buffers, device arrays) and
 implements the ops below on them. Layers never touch numpy directly: they call
 ``self.backend.<op>``, so the same layer code runs on every backend. numpy is
 the reference implementation (``seqnn.backends.numpy_backend``); every other

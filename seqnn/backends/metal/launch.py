@@ -38,7 +38,7 @@ def import_metalcompute() -> ModuleType:
     try:
         return importlib.import_module("metalcompute")
     except ImportError as e:
-        raise ImportError("the Metal backend needs metalcompute: pip install 'seqnn[metal]' "
+        raise ImportError("the Metal backend needs metalcompute: pip install metalcompute (the 'metal' extra) "
                           f"(macOS on Apple silicon); importing it failed with: {e}") from e
 
 
