@@ -1,4 +1,4 @@
-"""seqnn: Keras-style neural networks on numpy, with Metal and CUDA backends.
+"""seqnn: Keras-style neural networks on numpy, with a Metal backend for Apple GPUs.
 
 Quick start::
 
@@ -18,10 +18,19 @@ from . import (activations, backend, backends, callbacks, datasets, initializers
 from ._version import __version__
 from .layers import Input
 from .models import Sequential
-from .saving import load_model
+from .models import load_model
 
 __all__ = [
     "Input", "Sequential", "__version__", "load_model", "activations", "backend", "backends", "callbacks",
     "datasets", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "saving",
     "utils",
 ]
+
+
+def __getattr__(name: str):
+    # seqnn.plot (the plots extra) loads on first use; matplotlib itself only when a figure is drawn.
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .argument_checks import check_bool, check_number
 from .registry import Configurable, Registry
 
 
@@ -82,9 +83,7 @@ class LeakyReLU(Activation):
     name = "leaky_relu"
 
     def __init__(self, negative_slope: float = 0.2):
-        if not 0.0 <= negative_slope <= 1.0:
-            raise ValueError(f"negative_slope must be in [0, 1], got {negative_slope!r}")
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = check_number(negative_slope, "LeakyReLU", "negative_slope", 0.0, 1.0)
 
     def forward(self, backend, x, out=None):
         return backend.leaky_relu(x, self.negative_slope, out=out)
@@ -104,9 +103,7 @@ class ELU(Activation):
     scale = 1.0
 
     def __init__(self, alpha: float = 1.0):
-        if alpha <= 0:
-            raise ValueError(f"alpha must be > 0, got {alpha!r}")
-        self.alpha = float(alpha)
+        self.alpha = check_number(alpha, "ELU", "alpha", 0.0, low_open=True)
 
     def forward(self, backend, x, out=None):
         return backend.elu(x, self.alpha, self.scale, out=out)
@@ -143,7 +140,7 @@ class GELU(Activation):
     needs_input = True
 
     def __init__(self, approximate: bool = False):
-        self.approximate = bool(approximate)
+        self.approximate = check_bool(approximate, "GELU", "approximate")
 
     def forward(self, backend, x, out=None):
         return backend.gelu(x, self.approximate, out=out)

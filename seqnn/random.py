@@ -36,3 +36,13 @@ def next_seed() -> int:
 def generator(seed: int | None = None) -> np.random.Generator:
     """A host numpy Generator from ``seed``, or from the global stream when None."""
     return np.random.default_rng(next_seed() if seed is None else seed)
+
+
+def get_state() -> dict:
+    """Where the global seed stream stands, for :func:`set_state` (a refused call rewinds it)."""
+    return dict(_state)
+
+
+def set_state(state: dict) -> None:
+    """Put the global seed stream back where :func:`get_state` saw it."""
+    _state.update(state)

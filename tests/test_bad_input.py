@@ -124,7 +124,7 @@ def test_bad_batch_size_for_evaluate_and_predict():
 
 
 def test_bad_validation_split_and_data():
-    assert_refused_without_change(model(), ValueError, r"validation_split must be in \(0, 1\), got 1.5",
+    assert_refused_without_change(model(), ValueError, r"validation_split must be a number in \[0, 1\) .*got 1.5",
                                   validation_split=1.5)
     assert_refused_without_change(model(), ValueError, "validation_data must be a tuple",
                                   validation_data=[X, Y, None, None])
@@ -188,3 +188,106 @@ def test_optimizer_arguments_are_checked():
         sn.optimizers.Adam(learning_rate=-1)
     with pytest.raises(ValueError, match="beta_1"):
         sn.optimizers.Adam(beta_1=1.5)
+
+
+# ----------------------------------------------------------- a refused call leaves the model as it was ---
+def unbuilt_model():
+    return sn.Sequential([L.Dense(8, activation="relu"), L.Dense(3, activation="softmax")]).compile(
+        optimizer="adam", loss="sparse_categorical_crossentropy")
+
+
+def test_refused_fit_leaves_an_unbuilt_model_unbuilt_and_the_seed_stream_where_it_was():
+    sn.utils.set_random_seed(7)
+    m = unbuilt_model()
+    with pytest.raises(ValueError, match=r"y: labels must be in \[0, 2\]"):
+        m.fit(np.zeros((10, 5), np.float32), Y + 3, verbose=0)  # built for (None, 5) before the labels failed
+    assert not m.built and m.input_layer is None and all(not layer.built for layer in m.layers)
+    m.fit(X, Y, epochs=2, verbose=0)  # the right data is accepted: the model builds for (None, 4)
+    sn.utils.set_random_seed(7)
+    fresh = unbuilt_model()
+    fresh.fit(X, Y, epochs=2, verbose=0)
+    for a, b in zip(m.get_weights(), fresh.get_weights()):  # the refused call drew no initial weights
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_loader_whose_first_batch_is_refused_leaves_the_model_unbuilt():
+    m = unbuilt_model()
+    y = Y.astype(np.float64)
+    y[2] = np.nan
+    with pytest.raises(ValueError, match=r"y: contains NaN or inf \(first at index \(2,\)\)"):
+        m.fit([(X, y)], verbose=0)
+    assert not m.built and m.input_layer is None
+
+
+def test_refused_add_leaves_the_layer_out():
+    m = sn.Sequential([L.Input((4,)), L.Dense(3)])
+    reshape = L.Reshape((5,), name="reshape_to_5")
+    with pytest.raises(ValueError, match=r"cannot reshape input of shape \(3,\)"):
+        m.add(reshape)
+    assert [layer.name for layer in m.layers] == [m.layers[0].name] and m.built
+    assert reshape.name == "reshape_to_5" and not reshape.built
+    m.add(L.Dense(2))  # the model is still usable
+    assert m.output_shape == (None, 2)
+
+
+def test_failed_fit_leaves_no_csv_logger_file_open(tmp_path):
+    """CSVLogger holds its file open only while writing a row: a fit that fails between epochs leaks nothing."""
+    import gc
+    import io
+
+    class FailInEpoch2(sn.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("the data went away")
+
+    path = tmp_path / "log.csv"
+    logger = sn.callbacks.CSVLogger(path)
+    with pytest.raises(RuntimeError, match="the data went away"):
+        model().fit(X, Y, epochs=3, verbose=0, callbacks=[logger, FailInEpoch2()])
+    gc.collect()
+    open_files = [f for f in gc.get_objects() if issubclass(type(f), io.IOBase) and not f.closed
+                  and getattr(f, "name", None) == str(path)]
+    assert open_files == []
+    assert path.read_text().splitlines()[0] == "epoch,loss"  # the epoch that ran is logged
+
+
+# -------------------------------------------------------------- adding n layers costs O(n), not O(n²) ---
+def _lines_run_in_seqnn(fn) -> int:
+    """How many lines of seqnn's own code ``fn()`` executes: a measure of work that does not depend on timing."""
+    import os
+    import sys
+
+    root = os.path.dirname(sn.__file__)
+    count = 0
+
+    def tracer(frame, event, arg):
+        nonlocal count
+        if not frame.f_code.co_filename.startswith(root):
+            return None
+        if event == "line":
+            count += 1
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        fn()
+    finally:
+        sys.settrace(None)
+    return count
+
+
+@pytest.mark.parametrize("same_name", [False, True], ids=["distinct names", "one name"])
+def test_building_and_loading_a_deep_model_costs_linear_work(same_name):
+    def layers(n):
+        return [L.Activation("relu", name="act" if same_name else None) for _ in range(n)]
+
+    def build(n):
+        ls = layers(n)
+        return lambda: sn.Sequential([L.Input((2,)), *ls])
+
+    small, large = _lines_run_in_seqnn(build(100)), _lines_run_in_seqnn(build(400))
+    assert large / small < 5, (small, large)  # 4× the layers: about 4× the work (it was 13× and more)
+    configs = {n: sn.Sequential([L.Input((2,)), *layers(n)]).get_config() for n in (100, 400)}
+    small = _lines_run_in_seqnn(lambda: sn.Sequential.from_config(configs[100]))
+    large = _lines_run_in_seqnn(lambda: sn.Sequential.from_config(configs[400]))
+    assert large / small < 5, (small, large)

@@ -263,7 +263,8 @@ def test_mnist_mismatched_images_and_labels_are_refused(tmp_path, no_default_loc
     write_fake_mnist(tmp_path / "m")
     (tmp_path / "m" / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(np.zeros(5, np.uint8))))
     with unverified(*ALL_FILES), \
-            pytest.raises(ValueError, match=r"mnist: train images \(6, 5, 5\) and labels \(5,\) do not match"):
+            pytest.raises(ValueError, match=r"mnist: train images \(6, 5, 5\) \(.*train-images-idx3-ubyte.gz\) "
+                                            r"and labels \(5,\) \(.*train-labels-idx1-ubyte.gz\) do not match"):
         mnist.load_data(str(tmp_path / "m"))
 
 

@@ -308,7 +308,7 @@ def test_on_a_mac_metal_is_available_when_a_smoke_kernel_runs(on_apple_silicon, 
 def test_on_a_mac_without_metalcompute_the_reason_says_how_to_install_it(on_apple_silicon, monkeypatch):
     monkeypatch.setitem(sys.modules, "metalcompute", None)  # importing it raises ImportError
     monkeypatch.setattr(launch, "default_device", launch.Device)  # uncached
-    assert "pip install 'seqnn[metal]'" in backends.unavailable_reason("metal")
+    assert "pip install metalcompute (the 'metal' extra)" in backends.unavailable_reason("metal")
 
 
 def test_a_device_that_computes_wrong_answers_is_not_available(on_apple_silicon, monkeypatch):

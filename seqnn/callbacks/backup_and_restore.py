@@ -1,8 +1,6 @@
 """BackupAndRestore: survive a crash and continue exactly where training stopped."""
 from __future__ import annotations
 
-import glob
-import json
 import os
 
 from .callback import Callback
@@ -24,12 +22,23 @@ class BackupAndRestore(Callback):
     backup unless ``delete_checkpoint=False``.
 
     A crash while the backup is being written leaves the previous backup
-    intact (the write goes to a temporary file renamed into place); stale
-    temporary files are removed at the next start.
+    intact (the write goes to a temporary file renamed into place); the next
+    backup removes the temporary file the crash left. A backup that does not
+    fit the run (another model, other callbacks, a damaged or forged file)
+    stops ``fit`` with a ValueError naming the file, before anything changes.
 
-    Exact resume is guaranteed for array data; a data loader must yield the
-    same batches in the same order when iterated again.
+    It works through the model's public ``backup_training`` and
+    ``restore_training``, and runs after every other callback (see
+    :class:`CallbackList`), so the state it saves includes theirs.
+
+    Exact resume is guaranteed for array data and for
+    :class:`~seqnn.datasets.BatchLoader`; a loader of your own needs
+    ``set_epoch(n)`` and an ``epoch`` count (fit tells it which epoch each of
+    its epochs is) or must yield the same batches whenever it is iterated
+    (the protocol: :class:`seqnn.models.data.LoaderBatches`).
     """
+
+    runs_last = True
 
     def __init__(self, backup_dir: str | os.PathLike, save_freq: str | int = "epoch",
                  delete_checkpoint: bool = True):
@@ -50,36 +59,20 @@ class BackupAndRestore(Callback):
         return os.path.join(self.backup_dir, BACKUP_NAME)
 
     def on_train_begin(self, logs=None):
-        from ..saving import model_file
-
         self._batches_seen = 0
-        for stale in glob.glob(os.path.join(self.backup_dir, f".{BACKUP_NAME}.*.tmp")):
-            os.unlink(stale)  # left by a crash in the middle of a write
-        if not os.path.exists(self.backup_path):
-            return
-        metadata, extra = model_file.restore_into(self.model, self.backup_path)
-        if "training_state" not in metadata:
-            raise ValueError(f"{self.backup_path}: not a BackupAndRestore file (no training_state metadata)")
-        self.model._progress.resume = (json.loads(metadata["training_state"]), extra)
+        if os.path.exists(self.backup_path):
+            self.model.restore_training(self.backup_path)
 
     def on_train_batch_end(self, batch, logs=None):
         if self.save_freq != "epoch":
             self._batches_seen += 1
             if self._batches_seen % self.save_freq == 0:
-                self._backup(epoch_finished=False)
+                self.model.backup_training(self.backup_path)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.save_freq == "epoch":
-            self._backup(epoch_finished=True)
+            self.model.backup_training(self.backup_path)
 
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self.backup_path):
             os.unlink(self.backup_path)
-
-    def _backup(self, epoch_finished: bool) -> None:
-        from ..models import resume
-        from ..saving import model_file
-
-        state, arrays = resume.capture(self.model, self.model._active_callbacks, epoch_finished)
-        model_file.save_model(self.model, self.backup_path, include_optimizer=True, training_state=state,
-                              extra_tensors=arrays)

@@ -17,6 +17,10 @@ class Callback:
     train-batch hooks, as in Keras.
     """
 
+    # True for a callback that must see every other callback's work first (BackupAndRestore: the state
+    # it saves includes theirs); CallbackList runs it after them, before the progress bar.
+    runs_last = False
+
     def __init__(self):
         self.model = None
         self.params: dict = {}

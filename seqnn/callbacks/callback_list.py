@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .backup_and_restore import BackupAndRestore
 from .callback import Callback
 from .history import History
 from .progbar_logger import ProgbarLogger
@@ -19,8 +18,9 @@ class CallbackList:
     History and ProgbarLogger run last so they see keys that user callbacks add
     to ``logs`` (a learning-rate scheduler writing ``learning_rate``, say). A
     History or ProgbarLogger the user passes replaces the built-in one and also
-    moves to the end. BackupAndRestore runs after every other callback has
-    handled the epoch (or batch), so the state it saves includes theirs.
+    moves to the end. A callback with ``runs_last`` (BackupAndRestore) runs
+    after every other callback but the progress bar has handled the epoch (or
+    batch), so the state it saves includes theirs; one at most.
     """
 
     def __init__(self, callbacks: Iterable[Callback] | None = None, add_history: bool = False,
@@ -31,10 +31,11 @@ class CallbackList:
                 raise TypeError(f"callbacks: expected seqnn.callbacks.Callback instances, got {type(cb).__name__}")
         history = next((cb for cb in user if isinstance(cb, History)), None)
         progbar = next((cb for cb in user if isinstance(cb, ProgbarLogger)), None)
-        backups = [cb for cb in user if isinstance(cb, BackupAndRestore)]
-        if len(backups) > 1:
-            raise ValueError("callbacks: pass at most one BackupAndRestore")
-        backup = backups[0] if backups else None
+        last = [cb for cb in user if getattr(cb, "runs_last", False)]
+        if len(last) > 1:
+            raise ValueError(f"callbacks: pass at most one BackupAndRestore (or other callback that runs last), "
+                             f"got {', '.join(type(cb).__name__ for cb in last)}")
+        backup = last[0] if last else None
         ordered = [cb for cb in user if cb is not history and cb is not progbar and cb is not backup]
         if history is None and add_history:
             history = History()

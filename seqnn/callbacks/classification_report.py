@@ -6,6 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..argument_checks import check_verbose, describe
 from ._output import print_msg
 from .callback import Callback
 
@@ -74,13 +75,19 @@ class ClassificationReport(Callback):
         for name, value, low in (("every", every, 1), ("batch_size", batch_size, 1), ("digits", digits, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"ClassificationReport: {name} must be an integer >= {low}, got {value!r}")
+        if file is not None and not isinstance(file, (str, os.PathLike)):
+            raise TypeError(f"ClassificationReport: file must be a path (or None), got {describe(file)}")
+        if target_names is not None and (isinstance(target_names, (str, bytes))
+                                         or not hasattr(target_names, "__iter__")):
+            raise TypeError(f"ClassificationReport: target_names must be a list of class names (or None), "
+                            f"got {describe(target_names)}")
         self.validation_data = (x, y, w[0] if w else None)
         self.every = every
         self.file = None if file is None else os.fspath(file)
         self.target_names = None if target_names is None else [str(n) for n in target_names]
         self.digits = digits
         self.batch_size = batch_size
-        self.verbose = verbose
+        self.verbose = check_verbose(verbose, "ClassificationReport")
         self.report: dict | None = None
         self.confusion: np.ndarray | None = None
 

@@ -5,6 +5,8 @@ import csv
 import os
 import warnings
 
+from ..argument_checks import check_bool
+from ._state import check_keys, whole_number
 from .callback import Callback
 
 
@@ -25,9 +27,12 @@ class CSVLogger(Callback):
     with ``validation_freq``) cannot get a column; it is left out with one
     warning.
 
-    The file is opened at the first epoch's end rather than at train start,
+    The file is set up at the first epoch's end rather than at train start,
     so that a run resumed by BackupAndRestore can continue it (see
-    :meth:`get_state`) instead of truncating it first.
+    :meth:`get_state`) instead of truncating it first. It is open only while
+    a row is written: a ``fit`` that fails (an exception, Ctrl-C) between
+    two epochs never reaches ``on_train_end``, and must not leave an open
+    file behind.
 
     Args:
         filename: path of the CSV file.
@@ -48,19 +53,20 @@ class CSVLogger(Callback):
                              f"got {separator!r}")
         self.filename = os.fspath(filename)
         self.sep = separator
-        self.append = bool(append)
+        self.append = check_bool(append, "CSVLogger", "append")
         self._reset()
 
     def _reset(self) -> None:
         self.keys: list[str] | None = None
-        self._file = None
-        self._writer = None
+        self._prepared = False  # the file is truncated, or continued, for this run
+        self._size = 0          # its size after the last row written
         self._header_written = False
         self._resume: dict | None = None
         self._warned_extra = False
 
     # ------------------------------------------------------------ the file ---
-    def _open(self) -> None:
+    def _prepare(self) -> None:
+        """Create or truncate the file, or continue it (``append``, a resumed run), for this run's rows."""
         continuing = self._resume is not None or self.append
         if self._resume is not None:
             self.keys = self._resume["keys"]
@@ -69,10 +75,16 @@ class CSVLogger(Callback):
                 os.truncate(self.filename, self._resume["size"])
         if continuing and self.keys is None:
             self.keys = self._header_keys()
-        self._file = open(self.filename, "a" if continuing else "w", newline="", encoding="utf-8")
-        self._writer = csv.writer(self._file, delimiter=self.sep, lineterminator="\n")
-        self._header_written = self._file.tell() > 0
-        self._resume = None  # consumed: from now on the open file is the state
+        with open(self.filename, "a" if continuing else "w", newline="", encoding="utf-8") as f:
+            self._size = f.seek(0, os.SEEK_END)
+        self._header_written = self._size > 0
+        self._resume = None  # consumed: from now on the file is the state
+        self._prepared = True
+
+    def _write(self, *rows: list) -> None:
+        with open(self.filename, "a", newline="", encoding="utf-8") as f:
+            csv.writer(f, delimiter=self.sep, lineterminator="\n").writerows(rows)
+            self._size = f.tell()
 
     def _header_keys(self) -> list[str] | None:
         """The columns of an existing file's header (after ``epoch``), or None for a missing or empty file."""
@@ -89,38 +101,30 @@ class CSVLogger(Callback):
                              f"{self.sep!r}?")
         return header[1:]
 
-    def _close(self) -> None:
-        if self._file is not None and not self._file.closed:
-            self._file.close()
-        self._file = self._writer = None
-
     # --------------------------------------------------------------- hooks ---
     def on_train_begin(self, logs=None):
-        self._close()
         self._reset()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        if self._file is None:
-            self._open()
+        if not self._prepared:
+            self._prepare()
         if self.keys is None:
             self.keys = sorted(logs)
-        if not self._header_written:
-            self._writer.writerow(["epoch", *self.keys])
-            self._header_written = True
+        header = [] if self._header_written else [["epoch", *self.keys]]
         extra = [key for key in logs if key not in self.keys]
         if extra and not self._warned_extra:
             self._warned_extra = True
             warnings.warn(f"CSVLogger: {', '.join(extra)} appeared after the header of {self.filename} was "
                           f"written (columns: epoch, {', '.join(self.keys)}), so it is not logged", UserWarning,
                           stacklevel=2)
-        self._writer.writerow([epoch, *(_cell(logs.get(key, "NA")) for key in self.keys)])
-        self._file.flush()
+        self._write(*header, [epoch, *(_cell(logs.get(key, "NA")) for key in self.keys)])
+        self._header_written = True
 
     def on_train_end(self, logs=None):
-        if self._file is None:
-            self._open()  # no epoch ran: still leave the file Keras would (created, or truncated to the backup)
-        self._close()
+        if not self._prepared:
+            self._prepare()  # no epoch ran: still leave the file Keras would (created, or truncated to the backup)
+        self._prepared = False
 
     # ------------------------------------------------------ resumable state ---
     def get_state(self) -> dict:
@@ -129,9 +133,8 @@ class CSVLogger(Callback):
         A resumed run truncates the file to that size, dropping rows of epochs
         that ran after the backup was written and will run again, and appends.
         """
-        if self._file is not None:
-            self._file.flush()
-            return {"size": self._file.tell(), "keys": self.keys}
+        if self._prepared:
+            return {"size": self._size, "keys": self.keys}
         if self._resume is not None:  # resumed, and nothing written since
             return dict(self._resume)
         if self.keys is not None:     # written and closed: training ended
@@ -141,8 +144,12 @@ class CSVLogger(Callback):
         return {"size": 0, "keys": None}  # this run will overwrite the file
 
     def set_state(self, state: dict) -> None:
-        self._close()
-        self._resume = {"size": int(state["size"]), "keys": state.get("keys")}
+        state = check_keys("CSVLogger", state, ("size", "keys"))
+        size, keys = whole_number("CSVLogger", state, "size"), state["keys"]
+        if keys is not None and (not isinstance(keys, list) or not all(isinstance(k, str) for k in keys)):
+            raise ValueError(f"CSVLogger.set_state: keys must be a list of column names or None, got {keys!r}")
+        self._prepared = False
+        self._resume = {"size": size, "keys": keys}
 
 
 def _cell(value):

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..argument_checks import check_bool, check_verbose
 from ._output import print_msg
-from .monitor_callback import MonitorCallback, check_non_negative_int, check_number, decode_float, encode_float
+from ._state import check_keys, encoded_float, whole_number
+from .monitor_callback import MonitorCallback, check_non_negative_int, check_number, encode_float
 
 
 class EarlyStopping(MonitorCallback):
@@ -61,8 +63,8 @@ class EarlyStopping(MonitorCallback):
         self.patience = check_non_negative_int("EarlyStopping", "patience", patience)
         self.start_from_epoch = check_non_negative_int("EarlyStopping", "start_from_epoch", start_from_epoch)
         self.baseline = check_number("EarlyStopping", "baseline", baseline, allow_none=True)
-        self.verbose = verbose
-        self.restore_best_weights = bool(restore_best_weights)
+        self.verbose = check_verbose(verbose, "EarlyStopping")
+        self.restore_best_weights = check_bool(restore_best_weights, "EarlyStopping", "restore_best_weights")
         self._reset()
 
     def _reset(self) -> None:
@@ -110,10 +112,11 @@ class EarlyStopping(MonitorCallback):
                 "best_epoch": self.best_epoch}
 
     def set_state(self, state: dict) -> None:
-        self.wait = int(state["wait"])
-        self.stopped_epoch = int(state["stopped_epoch"])
-        self.best = decode_float(state["best"])
-        self.best_epoch = int(state["best_epoch"])
+        state = check_keys("EarlyStopping", state, ("wait", "stopped_epoch", "best", "best_epoch"))
+        values = (whole_number("EarlyStopping", state, "wait"), whole_number("EarlyStopping", state, "stopped_epoch"),
+                  encoded_float("EarlyStopping", state, "best"),
+                  whole_number("EarlyStopping", state, "best_epoch"))
+        self.wait, self.stopped_epoch, self.best, self.best_epoch = values
         self.best_weights = None  # set_state_arrays brings them back, if there were any
 
     def get_state_arrays(self) -> dict[str, np.ndarray]:
@@ -125,6 +128,12 @@ class EarlyStopping(MonitorCallback):
     def set_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         prefix = "best_weights."
         indexed = sorted((int(k[len(prefix):]), v) for k, v in arrays.items() if k.startswith(prefix))
-        if [i for i, _ in indexed] != list(range(len(indexed))):
-            raise ValueError(f"EarlyStopping: saved best weights are incomplete; got {sorted(arrays)}")
+        if [i for i, _ in indexed] != list(range(len(indexed))) or len(indexed) != len(arrays):
+            raise ValueError(f"EarlyStopping: saved best weights are incomplete; got {sorted(arrays)[:10]}")
+        if indexed and self.model is not None:
+            shapes = [tuple(layer.params[key].shape) for _, layer, key in self.model.weight_entries()]
+            got = [tuple(v.shape) for _, v in indexed]
+            if got != shapes or any(v.dtype.kind != "f" for _, v in indexed):
+                raise ValueError(f"EarlyStopping: saved best weights do not fit the model: shapes {got[:10]}, "
+                                 f"the model's {shapes[:10]}")
         self.best_weights = [np.array(v) for _, v in indexed] or None

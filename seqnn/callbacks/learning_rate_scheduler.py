@@ -6,8 +6,10 @@ import math
 from numbers import Real
 from typing import Callable
 
+from ..argument_checks import check_verbose
 from ._learning_rate import log_learning_rate, require_settable_learning_rate
 from ._output import print_msg
+from ._state import check_keys, whole_number
 from .callback import Callback
 
 
@@ -59,7 +61,7 @@ class LearningRateScheduler(Callback):
             raise TypeError(f"LearningRateScheduler: schedule must be a function (epoch, lr) -> lr, "
                             f"got {type(schedule).__name__}")
         self.schedule = schedule
-        self.verbose = verbose
+        self.verbose = check_verbose(verbose, "LearningRateScheduler")
         self._two_arguments = _takes_two_arguments(schedule)
         self._applied_epoch: int | None = None
 
@@ -90,5 +92,5 @@ class LearningRateScheduler(Callback):
         return {"applied_epoch": self._applied_epoch}
 
     def set_state(self, state: dict) -> None:
-        applied = state.get("applied_epoch")
-        self._applied_epoch = None if applied is None else int(applied)
+        state = check_keys("LearningRateScheduler", state, ("applied_epoch",))
+        self._applied_epoch = whole_number("LearningRateScheduler", state, "applied_epoch", allow_none=True)

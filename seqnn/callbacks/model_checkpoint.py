@@ -5,9 +5,12 @@ import os
 import string
 import warnings
 
-from ..saving.file_names import NATIVE_SUFFIX, KerasFileNameWarning, check_save_path
+from ..argument_checks import check_bool, check_verbose
+from ..file_names import NATIVE_SUFFIX, KerasFileNameWarning, check_save_path
 from ._output import print_msg
-from .monitor_callback import MonitorCallback, check_number, decode_float, encode_float
+from ._state import check_keys, encoded_float, whole_number
+from .monitor_callback import MonitorCallback, check_number, encode_float
+
 
 def _check_template(filepath: str) -> None:
     """Refuse at construction a template that can never be filled: bad braces or positional ``{}`` fields."""
@@ -77,9 +80,9 @@ class ModelCheckpoint(MonitorCallback):
                                      or save_freq <= 0):
             raise ValueError(f"ModelCheckpoint: unrecognized save_freq: {save_freq!r}; expected 'epoch' or a "
                              "positive integer number of batches")
-        self.verbose = verbose
-        self.save_best_only = bool(save_best_only)
-        self.save_weights_only = bool(save_weights_only)
+        self.verbose = check_verbose(verbose, "ModelCheckpoint")
+        self.save_best_only = check_bool(save_best_only, "ModelCheckpoint", "save_best_only")
+        self.save_weights_only = check_bool(save_weights_only, "ModelCheckpoint", "save_weights_only")
         self.save_freq = save_freq
         self.initial_value_threshold = check_number("ModelCheckpoint", "initial_value_threshold",
                                                     initial_value_threshold, allow_none=True)
@@ -165,5 +168,6 @@ class ModelCheckpoint(MonitorCallback):
         return {"best": encode_float(self.best), "batches_since_save": self._batches_since_save}
 
     def set_state(self, state: dict) -> None:
-        self.best = decode_float(state["best"])
-        self._batches_since_save = int(state["batches_since_save"])
+        state = check_keys("ModelCheckpoint", state, ("best", "batches_since_save"))
+        self.best, self._batches_since_save = (encoded_float("ModelCheckpoint", state, "best"),
+                                               whole_number("ModelCheckpoint", state, "batches_since_save"))

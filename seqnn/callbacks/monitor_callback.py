@@ -37,6 +37,7 @@ JSON.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 from .callback import Callback
@@ -54,10 +55,8 @@ def check_non_negative_int(owner: str, name: str, value) -> int:
 def check_number(owner: str, name: str, value, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
         return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
+    # A real number only: float("0.5") would turn a string into one.
+    number = float(value) if isinstance(value, numbers.Real) else math.nan
     if isinstance(value, bool) or math.isnan(number):
         raise ValueError(f"{owner}: {name} must be a number{' or None' if allow_none else ''}, got {value!r}")
     return number

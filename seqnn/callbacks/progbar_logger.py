@@ -5,10 +5,18 @@ import sys
 import time
 from typing import TextIO
 
+from ..argument_checks import describe
 from ._output import format_logs
 from .callback import Callback
 
 _VERBOSE = (0, 1, 2, "auto")
+
+
+def check_verbose(verbose) -> int:
+    """fit/evaluate/predict's ``verbose`` as a level: 0, 1, 2 or "auto" (1); True / False count as 1 / 0 (Keras)."""
+    if verbose not in _VERBOSE:
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+    return 1 if verbose == "auto" else int(verbose)
 
 
 def _in_notebook() -> bool:
@@ -58,22 +66,19 @@ class ProgbarLogger(Callback):
 
     def __init__(self, verbose="auto", stream: TextIO | None = None):
         super().__init__()
-        self.verbose = self._check_verbose(verbose)
+        self.verbose = check_verbose(verbose)
+        if stream is not None and not callable(getattr(stream, "write", None)):
+            raise TypeError(f"ProgbarLogger: stream must be a file-like object with write() (or None), "
+                            f"got {describe(stream)}")
         self.stream = stream
         self._bar = None
         self._t0 = time.perf_counter()
         self._seen = 0
 
-    @staticmethod
-    def _check_verbose(verbose) -> int:
-        if verbose not in _VERBOSE:  # True / False count as 1 / 0, as in Keras
-            raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
-        return 1 if verbose == "auto" else int(verbose)
-
     def set_params(self, params):
         super().set_params(params)
         if "verbose" in params:
-            self.verbose = self._check_verbose(params["verbose"])
+            self.verbose = check_verbose(params["verbose"])
 
     # ------------------------------------------------------------- output ---
     @property

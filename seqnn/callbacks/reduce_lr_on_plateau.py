@@ -1,9 +1,11 @@
 """ReduceLROnPlateau: lower the learning rate when a monitored quantity stops improving."""
 from __future__ import annotations
 
+from ..argument_checks import check_verbose
 from ._learning_rate import log_learning_rate, require_settable_learning_rate
 from ._output import print_msg
-from .monitor_callback import MonitorCallback, check_non_negative_int, check_number, decode_float, encode_float
+from ._state import check_keys, encoded_float, whole_number
+from .monitor_callback import MonitorCallback, check_non_negative_int, check_number, encode_float
 
 
 class ReduceLROnPlateau(MonitorCallback):
@@ -58,7 +60,7 @@ class ReduceLROnPlateau(MonitorCallback):
         self.patience = check_non_negative_int("ReduceLROnPlateau", "patience", patience)
         self.cooldown = check_non_negative_int("ReduceLROnPlateau", "cooldown", cooldown)
         self.min_lr = min_lr
-        self.verbose = verbose
+        self.verbose = check_verbose(verbose, "ReduceLROnPlateau")
         self._reset()
 
     def _reset(self) -> None:
@@ -104,6 +106,7 @@ class ReduceLROnPlateau(MonitorCallback):
         return {"wait": self.wait, "cooldown_counter": self.cooldown_counter, "best": encode_float(self.best)}
 
     def set_state(self, state: dict) -> None:
-        self.wait = int(state["wait"])
-        self.cooldown_counter = int(state["cooldown_counter"])
-        self.best = decode_float(state["best"])
+        state = check_keys("ReduceLROnPlateau", state, ("wait", "cooldown_counter", "best"))
+        self.wait, self.cooldown_counter, self.best = (
+            whole_number("ReduceLROnPlateau", state, "wait"), whole_number("ReduceLROnPlateau", state, "cooldown_counter"),
+            encoded_float("ReduceLROnPlateau", state, "best"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from ..argument_checks import check_bool
 from ._output import print_msg
 from .callback import Callback
 
@@ -25,7 +26,7 @@ class TerminateOnNaN(Callback):
 
     def __init__(self, raise_error: bool = False):
         super().__init__()
-        self.raise_error = bool(raise_error)
+        self.raise_error = check_bool(raise_error, "TerminateOnNaN", "raise_error")
 
     def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")

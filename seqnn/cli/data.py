@@ -103,6 +103,7 @@ def load(data: str, data_dir: str | None = None, target: str | None = None, task
         loaded = datasets.load_npz(data)
         split = loaded if isinstance(loaded[0], tuple) else None
         x, y = (None, None) if split else loaded
+        _check_values(data, *(loaded if split is None else (*split[0], *split[1])))
     task = _task(y if split is None else split[0][1], task)
     if split is None:
         if not 0.0 < test_split < 1.0:
@@ -117,6 +118,17 @@ def load(data: str, data_dir: str | None = None, target: str | None = None, task
         x, y = x[:limit], y[:limit]
     spec = _file_spec(x, y, yt, task)
     return TrainingData(os.path.basename(data), source, x, y, xt, yt, task, spec, dict(FILE_DEFAULTS))
+
+
+def _check_values(path: str, *arrays: np.ndarray) -> None:
+    """An NPZ file may hold arrays of anything numpy can store; training needs finite numbers (fit would
+    refuse NaN too, but without naming the file)."""
+    for array in arrays:
+        if array.dtype.kind not in "biuf":
+            raise UsageError(f"--data: {path} holds an array of dtype {array.dtype.str}; expected numbers "
+                             "(bool, integer or float)")
+        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+            raise UsageError(f"--data: {path} holds NaN or inf; clean or impute the data first")
 
 
 def _task(y: np.ndarray, requested: str) -> str:

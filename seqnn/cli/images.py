@@ -2,27 +2,44 @@
 
 PGM (``P2`` text or ``P5`` binary, 8- or 16-bit) is parsed here, strictly:
 a truncated file or a bad header is a ValueError naming the file. Other
-formats need Pillow (``pip install seqnn[images]``). Pixel values are
+formats need Pillow (``pip install seqnn[images]``); whatever Pillow raises
+for bad bytes becomes that ValueError too, and an image declaring more pixels
+than Pillow's limit for untrusted files is refused before it is decoded. Pixel values are
 returned as stored (0..maxval); the model's own Rescaling expects the range
 of the data it was trained on (0..255 for MNIST).
 """
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 
+from ..datasets.errors import DataFileError
+
 PGM_EXTENSIONS = (".pgm", ".pnm")
 PILLOW_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+_GAP = re.compile(rb"(?:\s|#[^\n]*(?:\n|\Z))*")  # bytes patterns: \s and \d are ASCII only
+_NUMBER = re.compile(rb"\d+")
+_MAX_HEADER_DIGITS = 9  # a side of up to a billion pixels; int() of a longer run is slow and meaningless
+_MAX_VALUE_DIGITS = 5  # pixel values are at most 65535 (a 16-bit PGM)
+_P2_SLICE = 1 << 16
+_SPACE = re.compile(rb"\s")
 
 
-def read_image(path: str, channels: int | None = None) -> np.ndarray:
-    """One image: (height, width) for grey, (height, width, channels) when ``channels`` asks for colour."""
+def read_image(path: str, channels: int | None = None, max_pixels: int | None = None) -> np.ndarray:
+    """One image: (height, width) for grey, (height, width, channels) when ``channels`` asks for colour.
+
+    ``max_pixels``: refuse, before decoding, an image with more pixels than
+    that (what the model that will read it takes: a compressed image can
+    declare far more pixels than its file holds bytes). Without it, images
+    are decoded up to Pillow's limit for untrusted files.
+    """
     ext = os.path.splitext(path)[1].lower()
     if ext in PGM_EXTENSIONS:
         image = read_pgm(path)
         return image if channels in (None, 1) else np.repeat(image[..., None], channels, axis=-1)
-    return _read_with_pillow(path, channels)
+    return _read_with_pillow(path, channels, max_pixels)
 
 
 def read_pgm(path: str) -> np.ndarray:
@@ -31,68 +48,98 @@ def read_pgm(path: str) -> np.ndarray:
         blob = f.read()
     magic = blob[:2]
     if magic not in (b"P2", b"P5"):
-        raise ValueError(f"{path}: not a PGM image (expected magic P2 or P5, got {magic!r})")
+        raise DataFileError(path, f"not a PGM image (expected magic P2 or P5, got {magic!r})")
     fields, pos = [], 2
-    while len(fields) < 3:  # width, height, maxval; '#' starts a comment up to the end of the line
-        pos = _skip_space_and_comments(blob, pos)
-        start = pos
-        while pos < len(blob) and blob[pos:pos + 1].isdigit():
-            pos += 1
-        if start == pos:
-            raise ValueError(f"{path}: bad PGM header (expected width, height and maxval)")
-        fields.append(int(blob[start:pos]))
+    for field in ("width", "height", "maxval"):
+        pos = _GAP.match(blob, pos).end()  # whitespace, and '#' comments up to the end of the line
+        number = _NUMBER.match(blob, pos)
+        if number is None:
+            raise DataFileError(path, f"bad PGM header (expected the {field}, a decimal number, at byte {pos})")
+        if len(number.group()) > _MAX_HEADER_DIGITS:
+            raise DataFileError(path, f"bad PGM header: the {field} has {len(number.group())} digits")
+        fields.append(int(number.group()))
+        pos = number.end()
     width, height, maxval = fields
     if width <= 0 or height <= 0 or not 0 < maxval < 65536:
-        raise ValueError(f"{path}: bad PGM header: width {width}, height {height}, maxval {maxval}")
-    dtype = np.uint8 if maxval < 256 else np.dtype(">u2")
+        raise DataFileError(path, f"bad PGM header: width {width}, height {height}, maxval {maxval}")
     count = width * height
     if magic == b"P5":
         if pos >= len(blob) or not blob[pos:pos + 1].isspace():
-            raise ValueError(f"{path}: bad PGM header (no whitespace before the pixel data)")
+            raise DataFileError(path, "bad PGM header (no whitespace before the pixel data)")
         data = blob[pos + 1:]
-        need = count * np.dtype(dtype).itemsize
+        dtype = np.dtype(np.uint8) if maxval < 256 else np.dtype(">u2")
+        need = count * dtype.itemsize
         if len(data) < need:
-            raise ValueError(f"{path}: truncated PGM: {width}x{height} needs {need} bytes of pixels, "
-                             f"found {len(data)}")
+            raise DataFileError(path, f"truncated PGM: {width}x{height} needs {need} bytes of pixels, "
+                                      f"found {len(data)}")
         pixels = np.frombuffer(data, dtype, count=count)
     else:
-        try:
-            values = [int(v) for v in blob[pos:].split()]
-        except ValueError:
-            raise ValueError(f"{path}: a P2 PGM must hold whitespace-separated integers") from None
-        if len(values) < count:
-            raise ValueError(f"{path}: truncated PGM: {width}x{height} needs {count} values, found {len(values)}")
-        pixels = np.array(values[:count], dtype=np.int64)
-    if pixels.min(initial=0) < 0 or pixels.max(initial=0) > maxval:
-        raise ValueError(f"{path}: pixel values must be in 0..{maxval} (the header's maxval), got "
-                         f"{int(pixels.min())}..{int(pixels.max())}")
+        pixels = _p2_values(blob, pos, count, f"{width}x{height}", path)
+    if pixels.max(initial=0) > maxval:
+        raise DataFileError(path, f"pixel values must be in 0..{maxval} (the header's maxval), got "
+                                  f"{int(pixels.min())}..{int(pixels.max())}")
     return pixels.astype(np.uint8 if maxval < 256 else np.uint16).reshape(height, width)
 
 
-def _skip_space_and_comments(blob: bytes, pos: int) -> int:
-    while pos < len(blob):
-        if blob[pos:pos + 1].isspace():
-            pos += 1
-        elif blob[pos:pos + 1] == b"#":
-            end = blob.find(b"\n", pos)
-            pos = len(blob) if end < 0 else end + 1
-        else:
-            break
-    return pos
+def _p2_values(blob: bytes, pos: int, count: int, size: str, path: str) -> np.ndarray:
+    """The first ``count`` whitespace-separated decimal values after ``pos``, parsed a slice at a time:
+    splitting the whole raster at once costs a bytes object per value, twenty times the file."""
+    room = max(0, (len(blob) - pos) // 2)  # every value takes a separator before it and a digit
+    if count > room:
+        raise DataFileError(path, f"truncated PGM: {size} needs {count} values, the file has room for {room}")
+    values = np.empty(count, np.uint32)
+    filled, start = 0, pos
+    while filled < count and start < len(blob):
+        end = min(len(blob), start + _P2_SLICE)
+        if end < len(blob):  # never cut a value in two
+            space = _SPACE.search(blob, end)
+            end = space.start() if space else len(blob)
+        tokens = blob[start:end].split()
+        start = end
+        if any(len(t) > _MAX_VALUE_DIGITS or not t.isdigit() for t in tokens):
+            raise DataFileError(path, "a P2 PGM must hold whitespace-separated integers 0..65535")
+        take = min(len(tokens), count - filled)
+        values[filled:filled + take] = [int(t) for t in tokens[:take]]
+        filled += take
+    if filled < count:
+        raise DataFileError(path, f"truncated PGM: {size} needs {count} values, found {filled}")
+    return values
 
 
-def _read_with_pillow(path: str, channels: int | None) -> np.ndarray:
+def _read_with_pillow(path: str, channels: int | None, max_pixels: int | None) -> np.ndarray:
     try:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image
     except ImportError:
         raise ValueError(f"{path}: reading {os.path.splitext(path)[1] or 'this'} images needs Pillow: "
                          "pip install 'seqnn[images]' (or convert the image to PGM)") from None
     try:
         with Image.open(path) as image:
+            _check_pixel_count(image, Image.MAX_IMAGE_PIXELS, max_pixels, path)
             mode = "L" if channels in (None, 1) else "RGB"
             array = np.asarray(image.convert(mode))
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
-        if isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError)):
-            raise
-        raise ValueError(f"{path}: not a readable image ({e})") from None
+    except (DataFileError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError):
+        raise
+    except Exception as e:  # noqa: BLE001
+        # Pillow's decoders raise what each one meets in bad bytes: OSError, SyntaxError, ValueError,
+        # struct.error, EOFError, IndexError, DecompressionBombError... Whatever it is, the file is not an
+        # image Pillow can read, and the contract is one ValueError naming it.
+        raise DataFileError(path, f"not a readable image ({type(e).__name__}: {_short(str(e))})") from None
     return array if channels in (None, 1) else array[..., :channels]
+
+
+def _check_pixel_count(image, pillow_limit: int | None, max_pixels: int | None, path: str) -> None:
+    """Refuse, before decoding, more pixels than the caller can use or than Pillow's own limit for
+    untrusted images (Pillow only warns up to twice it): a few bytes of header must not cost megabytes."""
+    width, height = image.size
+    if max_pixels is not None and width * height > max_pixels:
+        raise DataFileError(path, "more pixels than the model takes",
+                            f"{path}: wrong shape for this model: the image is {width}x{height} "
+                            f"({width * height} pixels), the model takes {max_pixels} pixels a sample")
+    if pillow_limit and width * height > pillow_limit:
+        raise DataFileError(path, f"declares {width}x{height} pixels, more than the {pillow_limit} that Pillow "
+                                  "decodes from untrusted files (PIL.Image.MAX_IMAGE_PIXELS)")
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -20,6 +20,7 @@ from .args import column
 from .errors import UsageError
 
 SUPPORTED = ".npy, .npz, .csv, IDX (.gz or raw), .pgm, or .png/.jpg with Pillow (seqnn[images])"
+_ROWS_CHECKED_AT_ONCE = 4096
 
 
 def kind_of(path: str) -> str:
@@ -68,8 +69,12 @@ def read_samples(path: str, expected_shape: tuple, target: str | None = None, sp
         x = read_idx(path)
     else:
         channels = expected_shape[-1] if len(expected_shape) == 3 else None
-        x = images.read_image(path, channels)[None]
-    return fit_to_model(x, expected_shape, path, kind), labels
+        # the model's values per sample bound the pixels worth decoding (fit_to_model checks the shape)
+        max_pixels = math.prod(expected_shape) // (channels or 1)
+        x = images.read_image(path, channels, max_pixels)[None]
+    x = fit_to_model(x, expected_shape, path, kind)
+    _check_samples(x, path)
+    return x, (None if labels is None else _check_labels(labels, path))
 
 
 def read_labels(path: str) -> np.ndarray:
@@ -85,9 +90,33 @@ def read_labels(path: str) -> np.ndarray:
         labels = datasets.load_csv(path)
     else:
         raise UsageError(f"--labels: {path} is {kind}; expected .npy, IDX or a one-column .csv")
+    if labels.ndim == 0:
+        raise UsageError(f"--labels: {path} holds a single value (shape ()); expected one label per sample")
     labels = labels.reshape(len(labels), -1) if labels.ndim > 1 else labels
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
+    return _check_labels(labels, path)
+
+
+def _check_samples(x: np.ndarray, path: str) -> None:
+    """At least one sample, and finite values: the model would refuse either without naming the file."""
+    if len(x) == 0:
+        raise UsageError(f"{path}: holds no samples")
+    if x.dtype.kind == "f":
+        for start in range(0, len(x), _ROWS_CHECKED_AT_ONCE):  # a slice at a time: x may be a memory map
+            bad = np.flatnonzero(~np.isfinite(x[start:start + _ROWS_CHECKED_AT_ONCE].reshape(-1)))
+            if bad.size:
+                sample = start + int(bad[0]) // max(1, math.prod(x.shape[1:]))
+                raise UsageError(f"{path}: sample {sample} holds NaN or inf; predict needs finite values")
+
+
+def _check_labels(labels: np.ndarray, path: str) -> np.ndarray:
+    """Labels from a file are numbers and finite (whether they fit the model is checked with it)."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "biuf":
+        raise UsageError(f"{path}: labels of dtype {labels.dtype.str}; expected numbers")
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise UsageError(f"{path}: the labels hold NaN or inf")
     return labels
 
 

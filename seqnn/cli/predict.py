@@ -20,9 +20,9 @@ import numpy as np
 from .. import metrics
 from .._version import __version__
 from ..errors import BackendUnavailableError
-from ..saving import load_model
+from ..models import load_model
 from . import data as cli_data
-from . import inputs
+from . import inputs, plot_file
 from .args import positive_int
 from .errors import ArgumentParser, UsageError, run
 
@@ -61,6 +61,9 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--limit", type=positive_int, metavar="N", help="predict only the first N samples")
     p.add_argument("--batch-size", type=positive_int, default=256, metavar="N", help="samples per batch (default: 256)")
     p.add_argument("-q", "--quiet", action="store_true", help="no line per sample: only the summary and report")
+    p.add_argument("--plot", metavar="FILE",
+                   help="draw the confusion matrix to FILE (.png, .svg, .pdf); needs the true labels and "
+                        "matplotlib (the plots extra)")
     return p
 
 
@@ -72,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    if args.plot:
+        plot_file.check(args.plot)
     if not os.path.isfile(args.model):
         raise UsageError(f"MODEL: no such file: {args.model}")
     model = _load(args.model)
@@ -79,14 +84,20 @@ def _main(argv: Sequence[str] | None) -> int:
         raise UsageError(f"MODEL: {args.model} holds no weights")
     expected = tuple(model.input_shape[1:])
     x, labels, class_names, source = _samples(args, expected)
+    if args.plot and labels is None:
+        raise UsageError("--plot: the confusion matrix needs the true labels: use --data NAME, --labels FILE, "
+                         "a CSV --target column or an .npz that holds y")
     if args.limit:
         x, labels = x[:args.limit], None if labels is None else labels[:args.limit]
     probs, classifier = _as_probabilities(model, model.predict(x, batch_size=args.batch_size, verbose=0))
+    if args.plot and not classifier:
+        raise UsageError(f"--plot: a confusion matrix needs a classifier, and {args.model} is a regressor "
+                         "(it predicts values, not classes)")
     print(f"{len(x)} samples from {source}, model {args.model} ({'classifier' if classifier else 'regressor'}, "
           f"input {expected})")
     rows, header = (_class_rows(probs, args.top_k, class_names) if classifier else _value_rows(probs))
     if labels is not None:
-        labels = _check_labels(labels, len(x), probs, classifier)
+        labels = _check_labels(labels, len(x), probs, classifier, args.labels or source)
         header, rows = header + ["label"], [r + [_label_text(v, class_names)] for r, v in zip(rows, labels)]
     if args.out:
         _write_csv(args.out, header, rows)
@@ -95,7 +106,20 @@ def _main(argv: Sequence[str] | None) -> int:
         _print_table(header, rows)
     if labels is not None:
         print(_report(probs, labels, classifier, class_names))
+    if args.plot:
+        _plot_confusion(args.plot, probs, labels, class_names)
+        print(f"wrote the confusion matrix to {args.plot}")
     return 0
+
+
+def _plot_confusion(path: str, probs: np.ndarray, labels: np.ndarray, names) -> None:
+    """--plot: the confusion matrix of the true ``labels`` against the predicted classes, saved to ``path``."""
+    from .. import plot
+
+    num_classes = max(probs.shape[1], 2)
+    scores = probs if probs.shape[1] > 1 else probs[:, 0]  # one sigmoid unit: the probability of class 1
+    names = names if names is not None and len(names) == num_classes else None
+    plot_file.save(plot.confusion_matrix(labels, scores, num_classes=num_classes, display_labels=names), path)
 
 
 def _load(path: str):
@@ -191,10 +215,11 @@ def _label_text(value, names) -> str:
     return str(value)
 
 
-def _check_labels(labels: np.ndarray, n: int, probs: np.ndarray, classifier: bool) -> np.ndarray:
+def _check_labels(labels: np.ndarray, n: int, probs: np.ndarray, classifier: bool, where: str) -> np.ndarray:
+    """``where``: the file (or dataset) the labels came from, for the messages."""
     labels = np.asarray(labels)
     if len(labels) != n:
-        raise UsageError(f"labels: {len(labels)} labels for {n} samples")
+        raise UsageError(f"labels ({where}): {len(labels)} labels for {n} samples")
     if not classifier:
         return labels
     classes = max(probs.shape[1], 2)
@@ -203,7 +228,8 @@ def _check_labels(labels: np.ndarray, n: int, probs: np.ndarray, classifier: boo
     labels = labels.reshape(-1) if labels.ndim == 2 and labels.shape[1] == 1 else labels
     if labels.ndim != 1 or labels.dtype.kind not in "biuf" or not np.all(labels == np.round(labels)) \
             or labels.min() < 0 or labels.max() >= classes:
-        raise UsageError(f"labels: expected class ids 0..{classes - 1}, one per sample, got shape {labels.shape} "
+        raise UsageError(f"labels ({where}): expected class ids 0..{classes - 1}, one per sample, got shape "
+                         f"{labels.shape} "
                          f"with values {labels.min()}..{labels.max()}")
     return labels.astype(np.int64)
 

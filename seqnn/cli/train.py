@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import inspect
-import json
 import os
 import sys
 import time
@@ -19,10 +18,12 @@ import numpy as np
 
 from .. import backends, callbacks, optimizers, utils
 from .._version import __version__
+from ..file_names import check_save_path
 from ..models import Sequential
-from ..saving.file_names import check_save_path
+from ..models.loading import model_from_config
+from ..saving import json_text
 from . import data as cli_data
-from . import presets
+from . import plot_file, presets
 from .args import non_negative_int, positive_int
 from .errors import EXIT_INTERRUPTED, ArgumentParser, UsageError, run
 
@@ -93,6 +94,9 @@ def build_parser() -> ArgumentParser:
     o.add_argument("--resume", nargs="?", const="", metavar="DIR",
                    help="back up the training state every epoch (in DIR, default OUT's name + '.backup'); "
                         "rerunning the same command after an interruption continues where it stopped")
+    o.add_argument("--plot", metavar="FILE",
+                   help="after training, draw the training curves (loss and metrics, train and validation) to "
+                        "FILE (.png, .svg, .pdf; needs matplotlib, the plots extra)")
     o.add_argument("-v", "--verbose", action="store_true", help="print the model summary and one line per epoch")
     return p
 
@@ -144,12 +148,20 @@ def _main(argv: Sequence[str] | None) -> int:
     say(_test_line(result))
     model.save(args.out)
     say(f"saved:    {args.out}")
+    if args.plot:
+        from .. import plot
+
+        plot_file.save(plot.history(history, title=f"{model.name} on {os.path.basename(args.data)}"), args.plot)
+        say(f"plotted:  {args.plot}")
     return 0
 
 
 def _check_args(args) -> None:
     if not 0.0 <= args.validation_split < 1.0:
         raise UsageError(f"--validation-split must be in [0, 1), got {args.validation_split}")
+    # Checked for every dataset, not only for files that use it: a value out of range is a typo either way.
+    if not 0.0 < args.test_split < 1.0:
+        raise UsageError(f"--test-split must be a fraction in (0, 1), got {args.test_split}")
     if args.lr is not None and not args.lr > 0:
         raise UsageError(f"--lr must be a positive number, got {args.lr}")
     try:
@@ -161,6 +173,8 @@ def _check_args(args) -> None:
         presets.check(args.model)
     elif not os.path.isfile(args.model):
         raise UsageError(f"--model: no such file: {args.model}")
+    if args.plot:
+        plot_file.check(args.plot)
 
 
 def build_model(args, loaded: cli_data.TrainingData) -> tuple[Sequential, str]:
@@ -191,14 +205,13 @@ def build_model(args, loaded: cli_data.TrainingData) -> tuple[Sequential, str]:
 
 
 def _from_json(path: str) -> Sequential:
-    with open(path, encoding="utf-8") as f:
-        try:
-            config = json.load(f)
-        except json.JSONDecodeError as e:
-            raise UsageError(f"--model: {path} is not valid JSON ({e})") from None
-    if isinstance(config, dict) and config.get("class_name") == "Sequential" and "config" in config:
-        config = config["config"]
-    return Sequential.from_config(config)
+    with open(path, "rb") as f:
+        text = f.read()
+    try:
+        config = json_text.parse(text, f"--model {path}")  # limits: no JSON can cost more than an error
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    return model_from_config(config, f"--model {path}: config")  # errors name the entry: layers[2] (Dense 'dense')
 
 
 def _from_python(path: str, loaded: cli_data.TrainingData) -> Sequential:

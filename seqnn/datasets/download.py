@@ -14,13 +14,13 @@ Environment:
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import sys
 import tempfile
-import zlib
 from dataclasses import dataclass
+
+from .file_content import FileContent
 
 MIRROR_ENV = "SEQNN_DATASETS_MIRROR"
 _CHUNK = 1 << 20
@@ -77,12 +77,20 @@ def verify(label: str, file_bytes: bytes, raw_bytes: bytes, expected: FileHashes
     naming the file, the expected and the actual SHA-256 on a mismatch.
     """
     compressed = file_bytes is not raw_bytes
-    if expected.gz is not None and compressed and sha256_bytes(file_bytes) == expected.gz:
+    return verify_digests(label, sha256_bytes(file_bytes) if compressed else None, sha256_bytes(raw_bytes),
+                          expected)
+
+
+def verify_digests(label: str, file_sha256: str | None, raw_sha256: str, expected: FileHashes) -> bool:
+    """:func:`verify` from SHA-256s already computed: of the stored file when it is compressed (None when
+    it is not), and of its uncompressed content."""
+    compressed = file_sha256 is not None
+    if expected.gz is not None and compressed and file_sha256 == expected.gz:
         return True
     if expected.raw is not None:
-        got, want, kind = sha256_bytes(raw_bytes), expected.raw, "of the uncompressed data"
+        got, want, kind = raw_sha256, expected.raw, "of the uncompressed data"
     elif expected.gz is not None and compressed:
-        got, want, kind = sha256_bytes(file_bytes), expected.gz, "of the .gz file"
+        got, want, kind = file_sha256, expected.gz, "of the .gz file"
     else:
         return False
     if got != want:
@@ -91,14 +99,16 @@ def verify(label: str, file_bytes: bytes, raw_bytes: bytes, expected: FileHashes
     return True
 
 
-def gunzip(data: bytes, name: str) -> bytes:
-    """``data`` decompressed if it is gzip (magic 1f 8b), else unchanged; ValueError if the stream is bad."""
-    if data[:2] != b"\x1f\x8b":
-        return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as e:
-        raise ValueError(f"{name}: corrupt or truncated gzip data ({e})") from None
+def content_sha256(path: str, limit: int) -> tuple[str, bool]:
+    """(SHA-256 of the file's content, gunzipped if it is gzip; whether it was), reading at most ``limit``
+    content bytes: ValueError beyond that, so a small compressed download cannot expand without end."""
+    with FileContent.open(path, hash_content=True) as content:
+        total = 0
+        while chunk := content.read(_CHUNK):
+            total += len(chunk)
+            if total > limit:
+                raise ValueError(f"more than {limit >> 20} MB once decompressed; not the expected file")
+        return content.content_sha256(), content.compressed
 
 
 def fetch(filename: str, bases: list[str], directory: str, expected: FileHashes,
@@ -161,9 +171,9 @@ def _download_verified(url: str, destination: str, expected: FileHashes) -> None
             os.fsync(out.fileno())
         if expected.gz is None or digest.hexdigest() != expected.gz:
             # Not the known archive: accept it only if its content has the known uncompressed hash.
-            with open(tmp, "rb") as f:
-                data = f.read()
-            if not verify("downloaded file", data, gunzip(data, "downloaded file"), FileHashes(raw=expected.raw)):
+            raw_sha, compressed = content_sha256(tmp, _MAX_DOWNLOAD_BYTES)
+            if not verify_digests("downloaded file", digest.hexdigest() if compressed else None, raw_sha,
+                                  FileHashes(raw=expected.raw)):
                 raise ValueError(f"SHA-256 mismatch: expected {expected.gz}, got {digest.hexdigest()}")
         os.replace(tmp, destination)
     finally:

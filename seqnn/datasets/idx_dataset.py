@@ -22,7 +22,8 @@ import numpy as np
 from .. import user_warnings
 from . import download
 from .download import FileHashes
-from .idx import parse_idx
+from .file_content import FileContent
+from .idx import read_idx_content
 
 DATA_DIR_ENV = "SEQNN_DATA_DIR"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -64,22 +65,27 @@ def load(name: str, files: dict[str, str], hashes: dict[str, FileHashes], mirror
     directory = next((d for d in dirs if all(locate(d, stem) for stem in files.values())), None)
     if directory is None:
         directory = _download_missing(name, files, hashes, mirrors, dirs)
-    arrays = {key: read_verified(locate(directory, stem), hashes.get(stem, FileHashes()))
-              for key, stem in files.items()}
+    paths = {key: locate(directory, stem) for key, stem in files.items()}
+    arrays = {key: read_verified(paths[key], hashes.get(stem, FileHashes())) for key, stem in files.items()}
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-            raise ValueError(f"{name}: {split} images {x.shape} and labels {y.shape} do not match")
+            raise ValueError(f"{name}: {split} images {x.shape} ({paths[f'x_{split}']}) and labels {y.shape} "
+                             f"({paths[f'y_{split}']}) do not match")
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
 def read_verified(path: str, expected: FileHashes) -> np.ndarray:
-    """The array in one IDX file, after its structure and its SHA-256 check out (ValueError otherwise)."""
-    with open(path, "rb") as f:
-        stored = f.read()
-    raw = download.gunzip(stored, path)
-    array = parse_idx(raw, path)  # structural errors (truncation, bad header) are the more precise message
-    if not download.verify(path, stored, raw, expected):
+    """The array in one IDX file, after its structure and its SHA-256 check out (ValueError otherwise).
+
+    The content is hashed as it is decompressed into the array, so a file costs its array once, whatever
+    it decompresses to (see :mod:`.file_content`).
+    """
+    with FileContent.open(path, hash_content=True) as content:
+        array = read_idx_content(content)  # structural errors (truncation, bad header) are the more precise message
+        raw_sha, compressed = content.content_sha256(), content.compressed
+    file_sha = download.sha256_file(path) if compressed else None
+    if not download.verify_digests(path, file_sha, raw_sha, expected):
         why = ("only the .gz archive's SHA-256 is published, so this uncompressed copy" if expected.gz
                else "there is no known SHA-256 for this file, so it")
         user_warnings.warn(f"{path}: {why} was checked structurally but not verified")

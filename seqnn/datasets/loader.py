@@ -20,22 +20,32 @@ from typing import Any, Iterator
 import numpy as np
 
 from .. import random as sn_random
+from . import npy_format
+from .errors import DataFileError
 
 _SHUFFLE_MODES = (True, False, "batch")
 
 
 def open_npy(path: str | os.PathLike, name: str = "x") -> np.ndarray:
-    """A read-only memory map of an ``.npy`` file (pickled data refused); ValueError if it is not one."""
+    """A read-only memory map of an ``.npy`` file (pickled data refused).
+
+    Raises:
+        DataFileError: (a ValueError) not an ``.npy`` file, or one whose
+            header is malformed or declares more or less data than the file
+            holds; the message names ``name``, the file and the problem.
+    """
     path = os.fspath(path)
-    try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (FileNotFoundError, IsADirectoryError, PermissionError):
-        raise
-    except (ValueError, OSError, EOFError) as e:
-        raise ValueError(f"{name}: {path} is not a readable .npy file ({e})") from None
-    if not isinstance(array, np.ndarray):  # an .npz archive loads as NpzFile
-        raise ValueError(f"{name}: {path} is an .npz archive; pass its arrays or save them as .npy files")
-    return array
+    with open(path, "rb") as f:
+        if f.read(4) in (b"PK\x03\x04", b"PK\x05\x06"):  # an .npz archive is a zip file
+            raise DataFileError(path, "an .npz archive", f"{name}: {path} is an .npz archive; pass its arrays or "
+                                                         "save them as .npy files")
+        f.seek(0)
+        try:
+            header = npy_format.read_header(f, path)
+            npy_format.check_size(header, os.fstat(f.fileno()).st_size - header.data_offset, path)
+        except DataFileError as e:
+            raise DataFileError(path, e.problem, f"{name}: {path} is not a readable .npy file ({e.problem})") from None
+    return npy_format.memory_map(path, header)
 
 
 class BatchLoader:
@@ -57,9 +67,13 @@ class BatchLoader:
             ``batch_size``.
 
     Each ``iter(loader)`` is one epoch and advances :attr:`epoch`;
-    :meth:`set_epoch` chooses it (e.g. to reproduce an epoch's order when
-    resuming). ``len(loader)`` is the number of batches per epoch. Batches
-    are numpy arrays in the stored dtype (the model converts each batch).
+    :meth:`set_epoch` chooses it. ``fit`` calls :meth:`set_epoch` before each
+    epoch, counting on from :attr:`epoch`, so a run resumed by
+    ``BackupAndRestore`` replays the interrupted epoch's order exactly.
+    ``len(loader)`` is the number of batches per epoch. Batches are numpy
+    arrays in the stored dtype (the model converts each batch). An ``.npy``
+    file must hold samples of numbers; anything else raises
+    :class:`~seqnn.datasets.DataFileError`.
     """
 
     def __init__(self, x: Any, y: Any = None, sample_weight: Any = None, batch_size: int = 32,
@@ -71,13 +85,13 @@ class BatchLoader:
         self.x = _as_source(x, "x")
         self.y = None if y is None else _as_source(y, "y")
         self.sample_weight = None if sample_weight is None else _as_source(sample_weight, "sample_weight")
-        lengths = {k: len(a) for k, a in (("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight))
-                   if a is not None}
+        given = {"x": (x, self.x), "y": (y, self.y), "sample_weight": (sample_weight, self.sample_weight)}
+        lengths = {_label(k, value): len(a) for k, (value, a) in given.items() if a is not None}
         if len(set(lengths.values())) != 1:
             raise ValueError(f"x, y and sample_weight must have the same number of samples, got {lengths}")
-        self.num_samples = lengths["x"]
+        self.num_samples = len(self.x)
         if self.num_samples == 0:
-            raise ValueError("x: got 0 samples; need at least one")
+            raise ValueError(f"{_label('x', x)}: got 0 samples; need at least one")
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.seed = sn_random.next_seed() if seed is None and shuffle else seed
@@ -131,7 +145,7 @@ class BatchLoader:
 
 def _as_source(value: Any, name: str) -> np.ndarray:
     if isinstance(value, (str, os.PathLike)):
-        return open_npy(value, name)
+        return _check_file_array(open_npy(value, name), os.fspath(value), name)
     if isinstance(value, np.ndarray):
         array = value
     elif hasattr(value, "__array__") or isinstance(value, (list, tuple)):
@@ -142,4 +156,20 @@ def _as_source(value: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name}: expected an array of samples, got a scalar")
     if array.dtype == object:
         raise TypeError(f"{name}: expected numeric data, got an object array")
+    return array
+
+
+def _label(name: str, value: Any) -> str:
+    """``x``, or ``x (path)`` when it came from a file, so that a message names the file."""
+    return f"{name} ({os.fspath(value)})" if isinstance(value, (str, os.PathLike)) else name
+
+
+def _check_file_array(array: np.ndarray, path: str, name: str) -> np.ndarray:
+    """An .npy file's array must be samples of numbers: it is the loader's data, not an argument to fix."""
+    if array.ndim == 0:
+        raise DataFileError(path, "a single value", f"{name}: {path} holds a single value (shape ()), expected an "
+                                                    "array of samples (one per row)")
+    if array.dtype.kind not in "biuf":
+        raise DataFileError(path, f"dtype {array.dtype}", f"{name}: {path} holds {array.dtype.str} data, expected "
+                                                          "numbers (bool, integer or float)")
     return array

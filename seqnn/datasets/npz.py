@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import os
-import zipfile
-import zlib
 
 import numpy as np
+
+from .errors import DataFileError
+from .npz_archive import NpzArchive
 
 SPLIT_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
@@ -20,12 +21,15 @@ def load_npz(path: str | os.PathLike, x_key: str | None = None, y_key: str | Non
     ``x_key`` / ``y_key`` pick other array names and always return ``(x, y)``
     (``y`` is None when only ``x_key`` is given).
 
-    Object (pickled) arrays are refused: loading them could run code.
+    Object (pickled) arrays are refused: loading them could run code. Only
+    the arrays returned are read, each checked against the archive's sizes
+    before it is allocated (see :mod:`.npz_archive`).
 
     Raises:
-        ValueError: not a readable ``.npz`` file, a missing key (the message
-            lists the keys the file has), pickled data, or x and y of
-            different lengths.
+        ValueError: a missing key (the message lists the keys the file has);
+            :class:`DataFileError` (a ValueError) for a file that is not a
+            readable ``.npz`` archive, pickled data, or x and y of different
+            lengths.
 
     Example::
 
@@ -33,50 +37,43 @@ def load_npz(path: str | os.PathLike, x_key: str | None = None, y_key: str | Non
         x, y = load_npz("data.npz")
     """
     path = os.fspath(path)
-    arrays = _read_all(path)
-    if x_key is None and y_key is None:
-        if all(k in arrays for k in SPLIT_KEYS):
-            train = _pair(arrays, "x_train", "y_train", path)
-            test = _pair(arrays, "x_test", "y_test", path)
-            return train, test
-        if "x" in arrays and "y" in arrays:
-            return _pair(arrays, "x", "y", path)
-        raise ValueError(f"{path}: expected arrays x and y, or x_train, y_train, x_test and y_test; the file has "
-                         f"{sorted(arrays) or 'no arrays'} (pass x_key= and y_key= to pick others)")
-    if x_key is None:
-        raise ValueError("load_npz: y_key needs x_key too")
-    if y_key is None:
-        return _get(arrays, x_key, path), None
-    return _pair(arrays, x_key, y_key, path)
+    _check_magic(path)
+    with NpzArchive(path) as archive:
+        keys = archive.keys
+        if x_key is None and y_key is None:
+            if all(k in keys for k in SPLIT_KEYS):
+                train = _pair(archive, "x_train", "y_train")
+                test = _pair(archive, "x_test", "y_test")
+                return train, test
+            if "x" in keys and "y" in keys:
+                return _pair(archive, "x", "y")
+            raise ValueError(f"{path}: expected arrays x and y, or x_train, y_train, x_test and y_test; the file "
+                             f"has {sorted(keys) or 'no arrays'} (pass x_key= and y_key= to pick others)")
+        if x_key is None:
+            raise ValueError("load_npz: y_key needs x_key too")
+        if y_key is None:
+            return _get(archive, x_key), None
+        return _pair(archive, x_key, y_key)
 
 
-def _read_all(path: str) -> dict[str, np.ndarray]:
+def _check_magic(path: str) -> None:
     with open(path, "rb") as f:
         magic = f.read(6)
     if magic.startswith(b"\x93NUMPY"):
-        raise ValueError(f"{path}: a .npy file (one array), not an .npz archive")
+        raise DataFileError(path, "a .npy file (one array), not an .npz archive")
     if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        raise ValueError(f"{path}: not an .npz file (no zip header)")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            return {key: np.asarray(npz[key]) for key in npz.files}
-    except ValueError as e:
-        if "pickle" in str(e).lower():
-            raise ValueError(f"{path}: holds pickled (object) arrays, which are not loaded for safety; "
-                             "save plain numeric arrays") from None
-        raise ValueError(f"{path}: not a readable .npz file ({e})") from None
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as e:
-        raise ValueError(f"{path}: not a readable .npz file ({e})") from None
+        raise DataFileError(path, "not an .npz file (no zip header)")
 
 
-def _get(arrays: dict, key: str, path: str) -> np.ndarray:
-    if key not in arrays:
-        raise ValueError(f"{path}: no array {key!r}; the file has {sorted(arrays)}")
-    return arrays[key]
+def _get(archive: NpzArchive, key: str) -> np.ndarray:
+    if key not in archive.keys:
+        raise ValueError(f"{archive.path}: no array {key!r}; the file has {sorted(archive.keys)}")
+    return archive.read(key)
 
 
-def _pair(arrays: dict, x_key: str, y_key: str, path: str) -> tuple[np.ndarray, np.ndarray]:
-    x, y = _get(arrays, x_key, path), _get(arrays, y_key, path)
+def _pair(archive: NpzArchive, x_key: str, y_key: str) -> tuple[np.ndarray, np.ndarray]:
+    x, y = _get(archive, x_key), _get(archive, y_key)
     if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
-        raise ValueError(f"{path}: {x_key} {x.shape} and {y_key} {y.shape} must hold the same number of samples")
+        raise DataFileError(archive.path, f"{x_key} {x.shape} and {y_key} {y.shape} must hold the same number of "
+                                          "samples")
     return x, y

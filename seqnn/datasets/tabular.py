@@ -12,9 +12,12 @@ from __future__ import annotations
 import csv
 import math
 import os
+from array import array
 from typing import Sequence, Union
 
 import numpy as np
+
+from .errors import DataFileError
 
 Column = Union[str, int]
 
@@ -68,20 +71,21 @@ def load_csv(path: str | os.PathLike, target: Column | Sequence[Column] | None =
             overlap = sorted(set(feature_idx) & set(target_idx))
             if overlap:
                 raise ValueError(f"{path}: column(s) {[header[i] for i in overlap]} are both features and target")
-            x_rows, y_rows = _read_rows(reader, header, feature_idx, target_idx, path)
+            x_rows, y_rows, lines = _read_rows(reader, header, feature_idx, target_idx, path)
     except UnicodeDecodeError as e:
         raise ValueError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
     except csv.Error as e:
         raise ValueError(f"{path}: malformed CSV ({e})") from None
     if not x_rows:
         raise ValueError(f"{path}: no data rows after the header")
-    x = np.array(x_rows, dtype=dtype)
+    x = _cast(np.frombuffer(x_rows, np.float64).reshape(-1, len(feature_idx)), dtype, lines,
+              [header[i] for i in feature_idx], path)
     if target is None:
         return x
-    y = np.array(y_rows, dtype=np.float64)
+    y = np.frombuffer(y_rows, np.float64).reshape(-1, len(target_idx))
     if target_dtype is None:
         target_dtype = np.int64 if np.all(y == np.round(y)) and np.all(np.abs(y) < 2**53) else dtype
-    y = y.astype(target_dtype)
+    y = _cast(y, target_dtype, lines, [header[i] for i in target_idx], path)
     single = isinstance(target, (str, int, np.integer))
     return x, (y[:, 0] if single else y)
 
@@ -128,18 +132,42 @@ def _resolve(columns, header: list[str], path: str, what: str) -> list[int]:
     return out
 
 
-def _read_rows(reader, header, feature_idx, target_idx, path):
-    x_rows, y_rows = [], []
+def _read_rows(reader, header, feature_idx, target_idx, path) -> tuple[array, array, array]:
+    """The selected cells, row after row, as flat float64 buffers (8 bytes a value, where a list of
+    Python floats would cost about 40: a CSV of one-digit values would take 20 times its size), and
+    each row's line number."""
+    x_rows, y_rows, lines = array("d"), array("d"), array("q")
     for row in reader:
         if _blank(row):
             continue
         if len(row) != len(header):
             raise ValueError(f"{path}, line {reader.line_num}: expected {len(header)} fields (as in the header), "
                              f"got {len(row)}")
-        x_rows.append([_number(row, i, header, reader.line_num, path) for i in feature_idx])
+        x_rows.extend([_number(row, i, header, reader.line_num, path) for i in feature_idx])
         if target_idx:
-            y_rows.append([_number(row, i, header, reader.line_num, path) for i in target_idx])
-    return x_rows, y_rows
+            y_rows.extend([_number(row, i, header, reader.line_num, path) for i in target_idx])
+        lines.append(reader.line_num)
+    return x_rows, y_rows, lines
+
+
+def _cast(values: np.ndarray, dtype, lines: array, columns: list[str], path: str) -> np.ndarray:
+    """``values`` (float64, one row per line in ``lines``) as ``dtype``. A value that ``dtype`` cannot
+    hold is an error naming its line and column: numpy would make it inf, or wrap it around, with only a
+    RuntimeWarning."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        low, high = -float(np.finfo(dtype).max), float(np.finfo(dtype).max)
+    elif dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        low, high = float(info.min), float(np.nextafter(info.max + 1.0, 0))  # max + 1.0 is exact as a float
+    else:
+        return values.astype(dtype)
+    if values.min() < low or values.max() > high:  # reductions first: no temporary array for a good file
+        row, column = (int(i) for i in np.argwhere((values < low) | (values > high))[0])
+        raise DataFileError(path, f"a value out of range for {dtype}",
+                            f"{path}, line {lines[row]}, column {columns[column]!r}: {float(values[row, column]):g} "
+                            f"does not fit in {dtype}")
+    return values.astype(dtype)
 
 
 def _number(row, i, header, line, path) -> float:

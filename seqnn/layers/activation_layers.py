@@ -1,6 +1,7 @@
 """Layers that apply an activation: Activation and one class per common function."""
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from .. import activations
@@ -48,6 +49,11 @@ def _fixed(cls_name: str, act_factory, doc: str, **arg_defaults):
     def get_config(self):
         return {**Layer.get_config(self), **self._args}
 
+    # The arguments are mapped by hand (positional too, as Keras takes them); the signature says which.
+    __init__.__signature__ = inspect.Signature([
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        *(inspect.Parameter(k, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d) for k, d in arg_defaults.items()),
+        inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)])
     cls = type(cls_name, (_ActivationLayer,), {"__init__": __init__, "get_config": get_config,
                                                "__doc__": doc, "__module__": __name__})
     return register()(cls)

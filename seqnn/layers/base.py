@@ -28,13 +28,19 @@ dimension as ``None``, as in Keras.
 from __future__ import annotations
 
 import functools
+import inspect
+import re
 from typing import Any, Sequence
 
 import numpy as np
 
 from .. import initializers, regularizers
+from ..argument_checks import check_bool, check_name
+from ..float_errors import ignores_underflow
 from ..naming import snake_case, unique_name
 from ..registry import Registry
+from .shape_args import sample_shape
+from . import unallocated
 
 Shape = tuple  # (None, d1, d2, ...)
 
@@ -45,8 +51,8 @@ class Layer:
 
     def __init__(self, name: str | None = None, trainable: bool = True,
                  input_shape: Sequence[int] | None = None, dtype: Any = None, input_dim: int | None = None):
-        self.name = name or unique_name(self.default_name())
-        self.trainable = bool(trainable)
+        self.name = check_name(name, type(self).__name__) or unique_name(self.default_name())
+        self.trainable = check_bool(trainable, type(self).__name__, "trainable")
         # Keras's ``Dense(32, input_shape=(784,))`` shortcut for a first layer; Keras 2's
         # ``input_dim=784`` means the same.
         if input_dim is not None:
@@ -55,7 +61,8 @@ class Layer:
             if isinstance(input_dim, bool) or not isinstance(input_dim, int) or input_dim <= 0:
                 raise ValueError(f"{type(self).__name__}: input_dim must be a positive integer, got {input_dim!r}")
             input_shape = (input_dim,)
-        self.input_shape_hint = tuple(input_shape) if input_shape is not None else None
+        self.input_shape_hint = None if input_shape is None else sample_shape(input_shape, type(self).__name__,
+                                                                              "input_shape")
         self.dtype_policy = dtype
         self.built = False
         self.backend = None
@@ -71,6 +78,8 @@ class Layer:
         super().__init_subclass__(**kwargs)
         if "build" in cls.__dict__:
             cls.build = _standalone_build(cls.__dict__["build"])
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _naming_unknown_keywords(cls.__dict__["__init__"])
 
     # ------------------------------------------------------------ building ---
     def build(self, input_shape: Shape) -> None:
@@ -95,15 +104,33 @@ class Layer:
         self.built = True
         return self.output_shape
 
+    def _unbuild(self) -> None:
+        """Forget a build (parameters, shapes, backend), as if ``build_for`` had never run.
+
+        A model calls it when a call that built it is then refused, so that the
+        model stays as it was (see ``seqnn.models.build_rollback``).
+        """
+        self.built = False
+        self.backend = self.dtype = None
+        self.input_shape = self.output_shape = None
+        self.params, self.grads, self._workspace = {}, {}, {}
+        self.param_regularizers = {}
+
     def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "zeros",
                    regularizer: Any = None, trainable: bool = True):
         """Create a parameter on the layer's backend and return it."""
         if name in self.params:
             raise ValueError(f"layer {self.name!r} already has a weight named {name!r}")
-        value = initializers.get(initializer)(tuple(shape), dtype=self.dtype)
-        self.params[name] = self.backend.asarray(value, self.dtype)
-        if trainable:
-            self.grads[name] = self.backend.zeros(tuple(shape), self.dtype)
+        if unallocated.active():  # a loader fills it from its file (see seqnn.layers.unallocated)
+            initializers.get(initializer)  # a bad initializer name is still refused
+            self.params[name] = unallocated.Unallocated(shape, self.dtype)
+            if trainable:
+                self.grads[name] = self.params[name]
+        else:
+            value = initializers.get(initializer)(tuple(shape), dtype=self.dtype)
+            self.params[name] = self.backend.asarray(value, self.dtype)
+            if trainable:
+                self.grads[name] = self.backend.zeros(tuple(shape), self.dtype)
         regularizer = regularizers.get(regularizer)
         if regularizer is not None:
             self.param_regularizers[name] = regularizer
@@ -113,9 +140,30 @@ class Layer:
         """Re-home the parameters on another backend and/or dtype, keeping their values."""
         dtype = np.dtype(dtype).name
         old = self.backend
-        self.params = {k: backend.asarray(old.to_numpy(v), dtype) for k, v in self.params.items()}
-        self.grads = {k: backend.zeros(self.params[k].shape, dtype) for k in self.grads}
+        self.params = {k: unallocated.Unallocated(v.shape, dtype) if isinstance(v, unallocated.Unallocated)
+                       else backend.asarray(old.to_numpy(v), dtype) for k, v in self.params.items()}
+        self.grads = {k: self.params[k] if isinstance(self.params[k], unallocated.Unallocated)
+                      else backend.zeros(self.params[k].shape, dtype) for k in self.grads}
         self.backend, self.dtype, self._workspace = backend, dtype, {}
+
+    def fill_weight(self, key: str, value: Any) -> None:
+        """Give weight ``key`` the values of ``value`` (same shape), allocating it if it was unallocated.
+
+        Loaders call it for every weight of a layer built inside
+        :func:`seqnn.layers.unallocated.shapes_only`.
+        """
+        param = self.params[key]
+        value = np.asarray(value)
+        if tuple(value.shape) != tuple(param.shape):
+            raise ValueError(f"layer {self.name!r} weight {key!r}: expected shape {tuple(param.shape)}, "
+                             f"got {tuple(value.shape)}")
+        if isinstance(param, unallocated.Unallocated):
+            # A copy: loaders pass read-only views of the file's bytes, and weights are updated in place.
+            self.params[key] = self.backend.asarray(np.array(value, dtype=self.dtype), self.dtype)
+            if key in self.grads:
+                self.grads[key] = self.backend.zeros(tuple(param.shape), self.dtype)
+        else:
+            self.backend.copy_into(param, value.astype(self.dtype, copy=False))
 
     # ------------------------------------------------------------- compute ---
     def forward(self, x, training: bool = False):
@@ -125,6 +173,7 @@ class Layer:
         """Fill ``self.grads`` and return dL/dx (None when not needed). May overwrite dy."""
         raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
 
+    @ignores_underflow
     def __call__(self, x, training: bool = False):
         """Run the layer alone on host data (builds on the numpy backend if needed)."""
         from .. import backends
@@ -229,6 +278,49 @@ class Layer:
         return f"<{type(self).__name__} name={self.name!r}>"
 
 
+class UnknownArgumentError(TypeError):
+    """A layer constructor got a keyword argument that it does not take."""
+
+
+def _naming_unknown_keywords(init):
+    """``__init__`` whose TypeError for an unknown keyword names the layer and the arguments it takes.
+
+    A layer passes its ``**kwargs`` on to ``Layer.__init__``, so Python's own
+    message would blame ``Layer.__init__()`` for ``Dense(3, unit=3)``.
+    """
+
+    @functools.wraps(init)  # keeps the signature (inspect follows __wrapped__)
+    def init_naming_unknown_keywords(self, *args, **kwargs):
+        try:
+            init(self, *args, **kwargs)
+        except UnknownArgumentError:
+            raise
+        except TypeError as e:
+            match = re.search(r"got an unexpected keyword argument '(\w+)'", str(e))
+            if match is None:
+                raise
+            owner = type(self).__name__
+            raise UnknownArgumentError(f"{owner}() got an unexpected keyword argument {match.group(1)!r}; "
+                                       f"{owner} takes {', '.join(_keywords(type(self)))}") from None
+
+    return init_naming_unknown_keywords
+
+
+def _keywords(cls: type) -> list[str]:
+    """The keyword arguments of ``cls(...)``, following ``**kwargs`` up to the base classes."""
+    names: list[str] = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or klass is object:
+            continue
+        parameters = list(inspect.signature(init).parameters.values())[1:]
+        names += [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                  and p.name not in names]
+        if not any(p.kind == p.VAR_KEYWORD for p in parameters):
+            break
+    return names
+
+
 def _standalone_build(build):
     """``build`` that, called on a layer no model or ``build_for`` has placed yet, places it first."""
 
@@ -242,6 +334,9 @@ def _standalone_build(build):
         return build(self, *args, **kwargs)
 
     return build_or_place
+
+
+Layer.__init__ = _naming_unknown_keywords(Layer.__init__)  # Flatten(...) and other layers without their own
 
 
 registry = Registry("layer", base=Layer)

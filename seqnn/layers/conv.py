@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import activations, initializers, regularizers
+from ..argument_checks import check_bool
 from .activated import ActivatedLayer
 from .base import Layer, register
 from .spatial_args import (as_2d, as_image, check_data_format, check_input_shape, normalize_padding,
@@ -40,7 +41,7 @@ class _Conv(ActivatedLayer, Layer):
         self.padding = normalize_padding(padding, owner, self.paddings)
         self.data_format = check_data_format(data_format, owner)
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool(use_bias, type(self).__name__, "use_bias")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)

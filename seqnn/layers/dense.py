@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import activations, initializers, regularizers
+from ..argument_checks import check_bool
 from .activated import ActivatedLayer
 from .base import Layer, register
 
@@ -33,7 +34,7 @@ class Dense(ActivatedLayer, Layer):
             raise ValueError(f"Dense units must be a positive integer, got {units!r}")
         self.units = units
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool(use_bias, type(self).__name__, "use_bias")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)

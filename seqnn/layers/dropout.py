@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import random as sn_random
+from ..argument_checks import check_seed
 from .base import Layer, register
 
 
@@ -22,7 +23,7 @@ class RandomLayer(Layer):
 
     def __init__(self, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.seed = seed
+        self.seed = check_seed(seed, type(self).__name__)
         self.rng = None
 
     def build(self, input_shape):

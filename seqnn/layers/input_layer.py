@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from .base import Layer, register
+from .shape_args import is_integer, is_sequence, sample_shape
 
 
 @register("Input")
@@ -22,19 +23,16 @@ class InputLayer(Layer):
         if batch_shape is not None:
             if shape is not None:
                 raise ValueError("pass either shape or batch_shape to Input, not both")
-            batch_size, shape = batch_shape[0], batch_shape[1:]
+            if not is_sequence(batch_shape) or len(batch_shape) < 2:
+                raise ValueError(f"Input batch_shape must be a tuple (batch size or None, *sample shape), "
+                                 f"got {batch_shape!r}")
+            batch_size, shape = batch_shape[0], tuple(batch_shape[1:])
         if shape is None:
             raise ValueError("Input needs a shape, e.g. Input((784,)) or Input(shape=(28, 28, 1))")
-        if isinstance(shape, int):
-            shape = (shape,)
-        try:
-            shape = tuple(int(d) for d in shape)
-        except (TypeError, ValueError):
-            raise ValueError(f"Input shape must be a tuple of positive integers, got {shape!r}") from None
-        if not shape or any(d <= 0 for d in shape):
-            raise ValueError(f"Input shape must be a tuple of positive integers, got {shape!r}")
-        self.shape = shape
-        self.batch_size = batch_size
+        self.shape = sample_shape(shape, "Input")
+        if batch_size is not None and not (is_integer(batch_size) and batch_size > 0):
+            raise ValueError(f"Input batch_size must be a positive integer or None, got {batch_size!r}")
+        self.batch_size = None if batch_size is None else int(batch_size)
 
     @property
     def batch_shape(self) -> tuple:

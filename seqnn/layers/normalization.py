@@ -5,6 +5,7 @@ import math
 from typing import Any
 
 from .. import initializers, regularizers
+from ..argument_checks import check_bool
 from .base import Layer, register
 
 
@@ -28,7 +29,8 @@ class _Normalization(Layer):
         self.epsilon = _check_number(epsilon, "epsilon", owner, 0.0)
         if self.epsilon <= 0:
             raise ValueError(f"{owner} epsilon must be > 0, got {epsilon!r}")
-        self.center, self.scale = bool(center), bool(scale)
+        self.center = check_bool(center, type(self).__name__, "center")
+        self.scale = check_bool(scale, type(self).__name__, "scale")
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
@@ -169,7 +171,7 @@ class LayerNormalization(_Normalization):
                  **kwargs):
         super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer,
                          beta_regularizer, gamma_regularizer, **kwargs)
-        if rms_scaling:
+        if check_bool(rms_scaling, "LayerNormalization", "rms_scaling"):
             raise ValueError("LayerNormalization rms_scaling=True is not supported")
         axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
         if not axes or any(isinstance(a, bool) or not isinstance(a, int) for a in axes):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..argument_checks import check_bool
 from .base import Layer, register
 from .spatial_args import (as_2d, as_image, check_data_format, check_input_shape, normalize_padding,
                            normalize_tuple, spatial_geometry)
@@ -141,7 +142,7 @@ class _GlobalPooling(Layer):
     def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.data_format = check_data_format(data_format, type(self).__name__)
-        self.keepdims = bool(keepdims)
+        self.keepdims = check_bool(keepdims, type(self).__name__, "keepdims")
 
     def compute_output_shape(self, input_shape):
         check_input_shape(input_shape, self.rank, type(self).__name__)

@@ -1,6 +1,7 @@
 """Rescaling: scale (and shift) inputs inside the model, batch by batch."""
 from __future__ import annotations
 
+from ..argument_checks import check_number
 from .base import Layer, register
 
 
@@ -15,7 +16,8 @@ class Rescaling(Layer):
 
     def __init__(self, scale: float, offset: float = 0.0, **kwargs):
         super().__init__(**kwargs)
-        self.scale, self.offset = float(scale), float(offset)
+        self.scale = check_number(scale, "Rescaling", "scale")
+        self.offset = check_number(offset, "Rescaling", "offset")
 
     def forward(self, x, training=False):
         b = self.backend

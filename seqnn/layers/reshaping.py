@@ -5,6 +5,8 @@ import math
 from typing import Sequence
 
 from .base import Layer, register
+from .shape_args import is_integer, is_sequence
+from .spatial_args import check_data_format
 
 
 class _ViewLayer(Layer):
@@ -18,7 +20,15 @@ class _ViewLayer(Layer):
 
 @register()
 class Flatten(_ViewLayer):
-    """(batch, d1, d2, ...) → (batch, d1·d2·...)."""
+    """(batch, d1, d2, ...) → (batch, d1·d2·...).
+
+    ``data_format`` is Keras's; only ``"channels_last"`` (or None) exists here,
+    so the order of the flattened values is Keras's default one.
+    """
+
+    def __init__(self, data_format: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = check_data_format(data_format, "Flatten")
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], math.prod(input_shape[1:]))
@@ -30,10 +40,13 @@ class Reshape(_ViewLayer):
 
     def __init__(self, target_shape: Sequence[int], **kwargs):
         super().__init__(**kwargs)
-        target_shape = tuple(int(d) for d in target_shape)
-        if sum(d == -1 for d in target_shape) > 1 or any(d == 0 or d < -1 for d in target_shape):
-            raise ValueError(f"target_shape must be positive sizes with at most one -1, got {target_shape}")
-        self.target_shape = target_shape
+        # Each entry an integer itself: "34" would otherwise read as (3, 4).
+        if (not is_sequence(target_shape) or len(target_shape) == 0
+                or not all(is_integer(d) and (d > 0 or d == -1) for d in target_shape)
+                or sum(d == -1 for d in target_shape) > 1):
+            raise ValueError(f"Reshape target_shape must be a tuple of positive sizes with at most one -1, "
+                             f"got {type(target_shape).__name__}: {target_shape!r}")
+        self.target_shape = tuple(int(d) for d in target_shape)
 
     def compute_output_shape(self, input_shape):
         size = math.prod(input_shape[1:])

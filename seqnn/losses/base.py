@@ -20,6 +20,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..argument_checks import check_name
+from ..float_errors import ignores_underflow
 from ..naming import snake_case
 from ..registry import Configurable, Registry
 
@@ -40,7 +42,7 @@ class Loss(Configurable):
         if reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
         self.reduction = reduction
-        self.name = name or self.default_name or snake_case(type(self).__name__)
+        self.name = check_name(name, type(self).__name__) or self.default_name or snake_case(type(self).__name__)
         self.backend = None
 
     # ---------------------------------------------------------- subclass API ---
@@ -105,6 +107,7 @@ class Loss(Configurable):
         return self
 
     # ------------------------------------------------------------ Keras API ---
+    @ignores_underflow
     def __call__(self, y_true, y_pred, sample_weight=None):
         from .. import backends
 

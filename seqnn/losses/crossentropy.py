@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..argument_checks import check_bool, check_number
 from .base import Loss, SampleMeanLoss, register, within
 
 EPSILON = 1e-7
@@ -26,10 +27,9 @@ class _CrossEntropy(Loss):
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
                  reduction: str = "sum_over_batch_size", name: str | None = None):
         super().__init__(reduction=reduction, name=name)
-        if not 0.0 <= label_smoothing < 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
+        owner = type(self).__name__
+        self.label_smoothing = check_number(label_smoothing, owner, "label_smoothing", 0.0, 1.0, high_open=True)
+        self.from_logits = check_bool(from_logits, owner, "from_logits")
 
     def with_logits(self):
         config = {**self.get_config(), "from_logits": True}
@@ -160,6 +160,11 @@ class CategoricalCrossentropy(_SoftmaxCrossEntropy):
                     if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1) else "")
             raise ValueError(f"y: categorical cross-entropy expects one-hot targets of shape (n, {classes}), "
                              f"got shape {tuple(y.shape)}{hint}")
+        # A negative target makes the loss unbounded below (training drives its logit to -inf, the weights
+        # to NaN); above 1 it is no probability. Soft targets inside [0, 1] are fine.
+        if y.size and (np.nanmin(y) < 0 or np.nanmax(y) > 1):
+            raise ValueError(f"y: categorical cross-entropy targets must lie in [0, 1] (one-hot rows or "
+                             f"probabilities), got values in [{np.nanmin(y)}, {np.nanmax(y)}]")
         self._classes = classes
         return y
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from ..argument_checks import check_number
 from .base import SampleMeanLoss, register
 
 #: Keras's ``backend.epsilon()``, which guards its divisions and logarithms
@@ -66,9 +67,7 @@ class Huber(_ElementwiseLoss):
 
     def __init__(self, delta: float = 1.0, reduction: str = "sum_over_batch_size", name: str | None = None):
         super().__init__(reduction=reduction, name=name)
-        if delta <= 0:
-            raise ValueError(f"Huber delta must be > 0, got {delta!r}")
-        self.delta = float(delta)
+        self.delta = check_number(delta, "Huber", "delta", 0.0, low_open=True)
 
     def penalty(self, d):
         b, delta = self.backend, self.delta

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..argument_checks import check_number
 from . import _inputs
 from .base import MeanMetricWrapper, register
 
@@ -122,8 +123,9 @@ class BinaryAccuracy(MeanMetricWrapper):
     """How often ``y_pred > threshold`` matches a 0/1 target."""
 
     def __init__(self, name: str = "binary_accuracy", dtype=None, threshold: float = 0.5):
-        super().__init__(binary_accuracy, name=name, threshold=float(threshold))
-        self.threshold = float(threshold)
+        threshold = check_number(threshold, "BinaryAccuracy", "threshold")
+        super().__init__(binary_accuracy, name=name, threshold=threshold)
+        self.threshold = threshold
 
 
 @register("categorical_accuracy")

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..argument_checks import check_name
 from ..naming import snake_case
 from ..registry import Registry
 from . import _inputs
@@ -43,7 +44,7 @@ class Metric:
     direction: str = "up"
 
     def __init__(self, name: str | None = None, dtype: Any = None):
-        self.name = name or snake_case(type(self).__name__)
+        self.name = check_name(name, type(self).__name__) or snake_case(type(self).__name__)
         self.reset_state()
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:

@@ -34,10 +34,15 @@ def as_array(x: Any, name: str) -> np.ndarray:
     raise TypeError(f"{name}: expected a numpy array (or array-like), got {type(x).__name__}")
 
 
-def check_features(x: np.ndarray, expected: tuple | None, name: str = "x") -> None:
-    """Check x's per-sample shape against the model's input shape (batch dim excluded)."""
+def check_numeric(x: np.ndarray, name: str) -> None:
+    """Numbers (bool, integer or float), not strings, dates or complex values."""
     if x.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected numeric data, got dtype {x.dtype}")
+
+
+def check_features(x: np.ndarray, expected: tuple | None, name: str = "x") -> None:
+    """Check x's per-sample shape against the model's input shape (batch dim excluded)."""
+    check_numeric(x, name)
     if x.ndim == 0:
         raise ValueError(f"{name}: expected a batch of samples (rank >= 1), got a scalar")
     if expected is None:
@@ -62,7 +67,18 @@ def check_finite(x: np.ndarray, name: str = "x", chunk: int = 1 << 22) -> None:
     if bad:
         where = np.argwhere(~np.isfinite(x))[0]
         raise ValueError(f"{name}: contains NaN or inf (first at index {tuple(int(i) for i in where)}); "
-                         "clean or impute the data before training")
+                         "clean or impute the data first")
+
+
+def sample_weights(value: Any) -> np.ndarray:
+    """``sample_weight``: one number per sample, of shape (n,) or (n, 1), as a 1-D array."""
+    w = as_array(value, "sample_weight")
+    check_numeric(w, "sample_weight")
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w.reshape(-1)
+    if w.ndim != 1:
+        raise ValueError(f"sample_weight: expected one weight per sample, shape (n,), got shape {tuple(w.shape)}")
+    return w
 
 
 def check_lengths(**arrays: np.ndarray | None) -> int:
@@ -140,6 +156,9 @@ class ArrayBatches:
                 idx = order[step * bs:(step + 1) * bs]
                 yield tuple(None if a is None else a[idx] for a in (self.x, self.y, self.w))
 
+    def start_epoch(self, epoch: int, initial_epoch: int) -> None:
+        """Nothing to do: the shuffling generator's state (:attr:`shuffle_state`) replays an epoch."""
+
     def end_epoch(self) -> None:
         """Nothing to do: arrays are reshuffled when the next epoch starts."""
 
@@ -161,16 +180,32 @@ class LoaderBatches:
     a one-shot iterator (a generator) is drawn from continuously: with
     ``steps_per_epoch`` each epoch takes that many batches, without it the
     first epoch takes everything and a second one finds it exhausted.
+
+    The loader protocol, for exact resume (``BackupAndRestore``): a
+    re-iterable loader whose order changes from epoch to epoch provides
+    ``set_epoch(n)``, after which its next iteration yields its epoch ``n``,
+    the same batches in the same order every time, and an ``epoch`` attribute
+    (its own count, the epoch its next iteration would yield). ``fit`` calls
+    ``set_epoch`` before every epoch (see :meth:`start_epoch`), and for a
+    validation loader before every validation. A loader without ``set_epoch``
+    must yield the same batches every time it is iterated; a generator cannot
+    be resumed exactly. ``on_epoch_end()`` is called after each training epoch,
+    as Keras's ``PyDataset`` is.
     """
 
-    def __init__(self, source, steps: int | None, with_targets: bool = True):
-        if not hasattr(source, "__iter__"):
-            raise TypeError(f"x: expected a numpy array (or array-like) or an iterable of batches, "
+    def __init__(self, source, steps: int | None, with_targets: bool = True, name: str = "x"):
+        # A string or a dict is iterable too, but never a loader of batches: say so instead of failing
+        # later on its first "batch" (a character, a key).
+        if not hasattr(source, "__iter__") or isinstance(source, (str, bytes, dict)):
+            raise TypeError(f"{name}: expected a numpy array (or array-like) or an iterable of batches, "
                             f"got {type(source).__name__}")
         self.source = source
+        self._loader_epoch = _loader_epoch(source)  # its own count as fit begins, before iter() may move it
         self.one_shot = iter(source) is source
         self.steps = steps
         self.with_targets = with_targets
+        set_epoch = getattr(source, "set_epoch", None)
+        self._set_epoch = set_epoch if callable(set_epoch) and not self.one_shot else None
 
     def num_steps(self) -> int | None:
         """Batches per epoch, when known (progress bars and ``History.params`` show it)."""
@@ -178,7 +213,21 @@ class LoaderBatches:
             return self.steps
         return len(self.source) if hasattr(self.source, "__len__") else None
 
-    shuffle_state = None  # a loader shuffles (or not) on its own
+    shuffle_state = None  # a loader shuffles (or not) on its own; start_epoch tells it which epoch it is
+
+    def start_epoch(self, epoch: int, initial_epoch: int) -> None:
+        """Tell a loader with ``set_epoch`` which of its epochs fit's epoch ``epoch`` is.
+
+        Its epochs count on, one per epoch of fit, from its own ``epoch`` when
+        fit began or from ``initial_epoch`` if that is later; epochs that a
+        resumed run skips count too. So a rerun after a crash, which makes a
+        new loader, gets the same order in the epoch it resumes as the
+        interrupted run had; a second ``fit`` on the same loader goes on
+        shuffling; and ``fit(initial_epoch=k)`` with a new loader starts at
+        the loader's epoch k, as an uninterrupted run would be there.
+        """
+        if self._set_epoch is not None:
+            self._set_epoch(max(self._loader_epoch, initial_epoch) + epoch - initial_epoch)
 
     def end_epoch(self) -> None:
         """Tell the source a training epoch ended (Keras's ``PyDataset.on_epoch_end``)."""
@@ -213,3 +262,11 @@ class LoaderBatches:
                              f"got {type(batch).__name__}")
         x, y, *w = batch
         return as_array(x, "x batch"), as_array(y, "y batch"), (as_array(w[0], "sample_weight batch") if w else None)
+
+
+def _loader_epoch(source) -> int:
+    """A loader's own epoch counter (``source.epoch``, as BatchLoader keeps one), or 0 without one."""
+    epoch = getattr(source, "epoch", 0)
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
+        return 0
+    return int(epoch)

@@ -21,6 +21,7 @@ with weights bit-identical to an uninterrupted run. Captured:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -33,11 +34,14 @@ class FitProgress:
 
     batches: object = None
     epoch: int = 0
+    epochs: int = 0
     steps_done: int = 0
     epoch_start_shuffle: dict | None = None
+    epoch_finished: bool = False  # every batch and the validation of ``epoch`` are done
     loss_total: float = 0.0
     loss_count: float = 0.0
-    resume: dict | None = field(default=None, repr=False)
+    # Applies a checked backup once every callback's on_train_begin has run (see seqnn.models.backup).
+    resume: Callable[[], None] | None = field(default=None, repr=False)
 
 
 def capture(model, callbacks, epoch_finished: bool) -> tuple[dict, dict[str, np.ndarray]]:
@@ -75,7 +79,10 @@ def capture(model, callbacks, epoch_finished: bool) -> tuple[dict, dict[str, np.
 
 
 def apply(model, callbacks, state: dict, arrays: dict[str, np.ndarray]) -> None:
-    """Re-apply a captured state to a freshly started fit (after ``on_train_begin``)."""
+    """Re-apply a captured state to a freshly started fit (after ``on_train_begin``).
+
+    ``state`` and ``arrays`` must have passed :func:`seqnn.models.resume_checks.check`.
+    """
     progress: FitProgress = model._progress
     progress.epoch, progress.steps_done = int(state["epoch"]), int(state["steps_done"])
     progress.loss_total, progress.loss_count = float(state["loss_total"]), float(state["loss_count"])
@@ -91,12 +98,7 @@ def apply(model, callbacks, state: dict, arrays: dict[str, np.ndarray]) -> None:
         prefix = f"metrics.{index}."
         restore_running_state(metric, {**numbers, **{k[len(prefix):]: v for k, v in arrays.items()
                                                      if k.startswith(prefix)}})
-    saved = state.get("callbacks", [])
-    current = [type(cb).__name__ for cb in callbacks.callbacks]
-    if [entry["class"] for entry in saved] != current:
-        raise ValueError("BackupAndRestore: the backup was written with callbacks "
-                         f"{[entry['class'] for entry in saved]} but this run has {current}; "
-                         "resume with the same callbacks (or delete the backup to start over)")
+    saved = state.get("callbacks", [])  # the same callbacks as this run's: checked
     for index, (cb, entry) in enumerate(zip(callbacks.callbacks, saved)):
         if hasattr(cb, "set_state"):
             cb.set_state(entry["state"])

@@ -16,12 +16,15 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import backends, losses, optimizers
+from ..argument_checks import check_bool, check_name, describe, is_integer
 from ..errors import NotCompiledError
 from ..naming import unique_name
 from ..registry import custom_object_scope
 from ..layers import Layer, InputLayer
 from ..layers import registry as layer_registry
+from ..layers.shape_args import is_sequence, sample_shape
 from ..layers import serialize as serialize_layer
+from .build_rollback import unbuilt_on_error
 from .compile_metrics import CompileMetrics
 from .fusion import Fusion
 from .nesting import NestedModel
@@ -48,10 +51,19 @@ class Sequential(Trainer, Fusion, NestedModel):
 
     def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None,
                  trainable: bool = True):
-        self.name = name or unique_name("sequential")
-        self.trainable = trainable
+        if layers is not None and (isinstance(layers, (str, bytes, dict, Layer)) or not hasattr(layers, "__iter__")):
+            hint = "; use .add() for one layer" if isinstance(layers, Layer) else ""
+            raise TypeError(f"Sequential: layers must be a list of layers (or None), got "
+                            f"{type(layers).__name__}: {layers!r}"[:200] + hint)
+        self.name = check_name(name, "Sequential") or unique_name("sequential")
+        self.trainable = check_bool(trainable, "Sequential", "trainable")
         self.input_layer: InputLayer | None = None
         self._layers: list[Layer] = []
+        # Which layers and names are in the model, kept beside _layers so that add() costs the same for
+        # the 10,000th layer as for the first (a model file can hold that many).
+        self._layer_ids: set[int] = set()
+        self._names_taken: set[str] = set()
+        self._next_suffix: dict[str, int] = {}  # where the search for a free "<name>_<i>" resumes (equal names)
         self.backend = backends.get("numpy")
         self.dtype = "float32"
         self.compiled = False
@@ -61,8 +73,6 @@ class Sequential(Trainer, Fusion, NestedModel):
         self.history = None
         self._reset_training_state()
         if layers is not None:
-            if isinstance(layers, Layer):
-                raise TypeError("Sequential(layers=...) takes a list of layers; use .add() for one layer")
             for layer in layers:
                 self.add(layer)
 
@@ -97,16 +107,30 @@ class Sequential(Trainer, Fusion, NestedModel):
             raise TypeError(f"add() takes a seqnn layer, got {type(layer).__name__}: {layer!r}")
         if layer is self:
             raise ValueError("a model cannot be added to itself")
-        if any(layer is existing for existing in self._layers):
+        if id(layer) in self._layer_ids:
             raise ValueError(f"layer {layer.name!r} is already in this model; create a new layer instead")
+        name, input_layer = layer.name, self.input_layer
         layer.name = self._unique_name(layer.name)
         if not self._layers and self.input_layer is None and layer.input_shape_hint is not None:
             self.input_layer = InputLayer(shape=layer.input_shape_hint)
         self._layers.append(layer)
+        self._layer_ids.add(id(layer))
+        self._names_taken.add(layer.name)
         self._structure_changed()
         shape = self._shape_before(len(self._layers) - 1)
         if shape is not None:
-            self._build_layers(shape, start=len(self._layers) - 1)
+            try:
+                with unbuilt_on_error(self, start=len(self._layers) - 1):
+                    self._build_layers(shape, start=len(self._layers) - 1)
+            except BaseException:
+                # A layer that cannot take the previous one's output is refused, not kept half-added
+                # (it would leave the model unbuildable).
+                self._layers.pop()
+                self._layer_ids.discard(id(layer))
+                self._names_taken.discard(layer.name)
+                layer.name, self.input_layer = name, input_layer
+                self._structure_changed()
+                raise
         return self
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
@@ -115,6 +139,8 @@ class Sequential(Trainer, Fusion, NestedModel):
             raise ValueError("get_layer() takes a layer name or an index, not both and not neither; "
                              f"got name={name!r}, index={index!r}")
         if index is not None:
+            if not is_integer(index):
+                raise TypeError(f"get_layer: index must be an integer, got {describe(index)}")
             if not -len(self._layers) <= index < len(self._layers):
                 raise ValueError(f"get_layer: index {index} is out of range for a model with "
                                  f"{len(self._layers)} layers")
@@ -130,17 +156,24 @@ class Sequential(Trainer, Fusion, NestedModel):
         if not self._layers:
             raise ValueError("pop() on a model with no layers")
         self._structure_changed()
-        return self._layers.pop()
+        layer = self._layers.pop()
+        self._layer_ids.discard(id(layer))
+        self._names_taken.discard(layer.name)
+        self._next_suffix.clear()  # a suffix below the resume points may be free again
+        return layer
 
     def _unique_name(self, base: str) -> str:
-        taken = {layer.name for layer in self._layers}
-        if self.input_layer is not None:
-            taken.add(self.input_layer.name)
-        if base not in taken:
+        """``base``, or ``base_<i>`` with the first i free (names as the layers had them when added)."""
+        def taken(name: str) -> bool:
+            return name in self._names_taken or (self.input_layer is not None and name == self.input_layer.name)
+
+        if not taken(base):
             return base
-        i = 1
-        while f"{base}_{i}" in taken:
+        # Resuming where the last search for this base stopped keeps n layers of one name O(n), not O(n²).
+        i = self._next_suffix.get(base, 1)
+        while taken(f"{base}_{i}"):
             i += 1
+        self._next_suffix[base] = i + 1
         return f"{base}_{i}"
 
     def _shape_before(self, index: int) -> tuple | None:
@@ -163,13 +196,17 @@ class Sequential(Trainer, Fusion, NestedModel):
             if self.input_layer is None:
                 raise ValueError("build() needs an input_shape, e.g. build((None, 784)), or an Input layer")
             input_shape = self.input_layer.batch_shape
-        input_shape = (None, *tuple(input_shape)[1:])
-        if self.input_layer is None:
-            self.input_layer = InputLayer(shape=input_shape[1:])
-        elif tuple(self.input_layer.shape) != tuple(input_shape[1:]):
-            raise ValueError(f"input_shape {input_shape} does not match the model's Input "
-                             f"{self.input_layer.batch_shape}")
-        self._build_layers(input_shape, start=0)
+        if not is_sequence(input_shape) or len(input_shape) < 2:
+            raise ValueError(f"build: input_shape must be a tuple (batch size or None, *shape of one sample), "
+                             f"e.g. (None, 784), got {describe(input_shape)}")
+        input_shape = (None, *sample_shape(tuple(input_shape)[1:], "build:", "input_shape[1:]"))
+        with unbuilt_on_error(self):  # a layer that refuses the shape leaves the model as it was
+            if self.input_layer is None:
+                self.input_layer = InputLayer(shape=input_shape[1:])
+            elif tuple(self.input_layer.shape) != tuple(input_shape[1:]):
+                raise ValueError(f"input_shape {input_shape} does not match the model's Input "
+                                 f"{self.input_layer.batch_shape}")
+            self._build_layers(input_shape, start=0)
 
     def _build_layers(self, input_shape: tuple, start: int) -> None:
         shape = input_shape
@@ -202,7 +239,7 @@ class Sequential(Trainer, Fusion, NestedModel):
             metrics: names, functions or :class:`seqnn.metrics.Metric` objects, unweighted;
                 "accuracy" is resolved from the loss and output shape as Keras does.
             weighted_metrics: the same, weighted by ``sample_weight`` and ``class_weight``.
-            backend: "auto" | "numpy" | "metal" | "cuda" or a Backend.
+            backend: "auto" | "numpy" | "metal" or a Backend.
             dtype: "float32" (default) or "float64" (for gradient checks).
 
         ``run_eagerly``, ``steps_per_execution``, ``jit_compile`` and
@@ -222,6 +259,9 @@ class Sequential(Trainer, Fusion, NestedModel):
             raise ValueError(f"dtype={dtype!r} is not supported by the {resolved_backend.name} backend, which "
                              f"computes in {', '.join(resolved_backend.float_dtypes)}")
         resolved_loss = losses.get(loss)
+        if optimizer is None:  # the registry reads None as "none", which a model that trains cannot have
+            raise TypeError("compile: optimizer must be an optimizer name (e.g. 'adam'), a config dict or a "
+                            "seqnn.optimizers.Optimizer, got None (leave it out for the default, 'rmsprop')")
         resolved_optimizer = optimizers.get(optimizer)
         compile_metrics = CompileMetrics(metrics, weighted_metrics)
         self.backend, self.dtype = resolved_backend, dtype
@@ -307,18 +347,17 @@ class Sequential(Trainer, Fusion, NestedModel):
 
     @classmethod
     def from_config(cls, config: dict | str, custom_objects: dict | None = None) -> "Sequential":
-        """Rebuild an (uncompiled) model from ``get_config()`` output, ``to_json()`` output, or its JSON."""
+        """Rebuild an (uncompiled) model from ``get_config()`` output, ``to_json()`` output, or its JSON.
+
+        A config that cannot build a layer raises ValueError naming the entry
+        (``Sequential.from_config.layers[2]``), its class and the problem.
+        """
+        from .loading import model_from_config, model_from_json
+
         if isinstance(config, str):
-            config = json.loads(config)
-        if isinstance(config, dict) and config.get("class_name") == "Sequential" and "config" in config:
-            config = config["config"]  # to_json()'s {"class_name": "Sequential", "config": {...}}
-        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-            raise ValueError("a Sequential config is a dict with a 'layers' list (from get_config())")
+            return model_from_json(config, custom_objects=custom_objects)
         with custom_object_scope(custom_objects):
-            model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-            for entry in config["layers"]:
-                model.add(layer_registry.from_config(entry))
-        return model
+            return model_from_config(config, "Sequential.from_config")
 
     def to_json(self) -> str:
         return json.dumps({"class_name": "Sequential", "config": self.get_config()})
@@ -337,6 +376,9 @@ class Sequential(Trainer, Fusion, NestedModel):
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Set every weight from a list in ``get_weights()`` order; shapes are checked first."""
         self._require_built("set_weights")
+        if isinstance(weights, (str, bytes, dict, np.ndarray)) or not hasattr(weights, "__iter__"):
+            raise TypeError(f"set_weights: weights must be a list of arrays (per layer: kernel, bias, ...), "
+                            f"got {describe(weights)}")
         weights = list(weights)
         expected = sum(len(layer.params) for layer in self._layers)
         if len(weights) != expected:
@@ -373,21 +415,44 @@ class Sequential(Trainer, Fusion, NestedModel):
         The write is atomic: a crash leaves the previous file or the new one.
         ``seqnn.load_model(filepath)`` rebuilds the model from the file alone.
         """
-        from ..saving import save_model
+        from .file_layout import save_model
 
         save_model(self, filepath, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath) -> None:
         """Write the weights only (``layers.<i>.<param>`` tensors), atomically."""
-        from ..saving import save_weights
+        from .file_layout import save_weights
 
         save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
         """Load weights by tensor name; missing, unexpected and misshapen tensors are all named in one error."""
-        from ..saving import load_weights_into
+        from .loading import load_weights_into
 
         load_weights_into(self, filepath)
+
+    def backup_training(self, filepath) -> None:
+        """During ``fit`` (from a callback): write everything needed to resume exactly from here, atomically.
+
+        The file is a model file (``seqnn.load_model`` reads it) with the
+        loop's position, random state, running metrics and the callbacks'
+        state added. :class:`~seqnn.callbacks.BackupAndRestore` calls it.
+        """
+        from .backup import backup_training
+
+        backup_training(self, filepath)
+
+    def restore_training(self, filepath) -> None:
+        """From a callback's ``on_train_begin``: resume this fit from a file ``backup_training`` wrote.
+
+        The whole file is checked against this model and this fit first; a
+        backup that does not fit raises ValueError naming the file and the
+        problem and changes nothing. The state is applied once every
+        callback's ``on_train_begin`` has run.
+        """
+        from .backup import restore_training
+
+        restore_training(self, filepath)
 
     def summary(self, line_length: int | None = None, print_fn=None, **keras_args) -> None:
         """Print layer names, output shapes and parameter counts as Keras 3 does (to ``print_fn`` if given).
@@ -399,6 +464,10 @@ class Sequential(Trainer, Fusion, NestedModel):
         for key in keras_args:
             if key not in ("positions", "expand_nested", "show_trainable", "layer_range"):
                 raise TypeError(f"summary() got an unexpected argument {key!r}")
+        if line_length is not None and not (is_integer(line_length) and line_length > 0):
+            raise ValueError(f"summary: line_length must be a positive integer or None, got {describe(line_length)}")
+        if print_fn is not None and not callable(print_fn):
+            raise TypeError(f"summary: print_fn must be a function of one string (or None), got {describe(print_fn)}")
         boxes = print_fn is not None or can_draw_boxes(sys.stdout)
         (print_fn or print)(format_summary(self, line_length, boxes=boxes))
 

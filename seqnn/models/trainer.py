@@ -11,9 +11,13 @@ from typing import Any
 import numpy as np
 
 from .. import random as sn_random
+from ..argument_checks import check_bool
 from ..callbacks import CallbackList
+from ..callbacks.progbar_logger import check_verbose
+from ..float_errors import ignores_underflow
+from . import arguments as A
 from . import data as D
-from . import resume
+from .build_rollback import unbuilt_on_error
 from .resume import FitProgress
 
 _DEFAULT_BATCH = 32
@@ -23,11 +27,15 @@ class Trainer:
     """Mixin with the training and inference loops; the model provides layers and compile state."""
 
     # --------------------------------------------------------- one batch ---
+    # The numeric steps ignore harmless underflow whatever numpy's error state (see seqnn.float_errors);
+    # the loops around them, which call user callbacks, run under the user's own state.
+    @ignores_underflow
     def _forward(self, x, training: bool):
         for layer in self._layers:
             x = layer.forward(x, training=training)
         return x
 
+    @ignores_underflow
     def _train_batch(self, x, y, w) -> tuple[float, Any]:
         """Forward, loss, backward, update. Returns (loss incl. penalties, predictions for metrics).
 
@@ -46,6 +54,7 @@ class Trainer:
         self.optimizer.apply()
         return self.backend.item(value), self._predictions(out)
 
+    @ignores_underflow
     def _test_batch(self, x, y, w) -> tuple[float, Any]:
         out = self._forward(x, training=False)
         value = self._train_loss.forward(out, y, w)
@@ -57,6 +66,7 @@ class Trainer:
         """What the model outputs: the loss's probabilities when the final activation was fused into it."""
         return self._train_loss.probabilities if self._deferred_activation is not None else out
 
+    @ignores_underflow
     def _predict_batch(self, x):
         out = self._forward(x, training=False)
         if self._deferred_activation is not None:
@@ -79,25 +89,32 @@ class Trainer:
             self.build((None, *x.shape[1:]))
         D.check_features(x, self.input_shape[1:], name)
 
+    def _ensure_built_and_finite(self, x: np.ndarray) -> None:
+        """predict's checks: x fits the model (building it) and holds no NaN or inf (else it stays unbuilt)."""
+        with unbuilt_on_error(self):
+            self._ensure_built_for(x, "x")
+            D.check_finite(x, "x")
+
     def _check_xy(self, x, y, sample_weight, class_weight=None, name_x="x", name_y="y"):
         """Validate in-memory data; returns (x, y, weights) with y in the loss's form."""
         x = D.as_array(x, name_x)
         if y is None:
             raise ValueError(f"{name_y}: targets are required when {name_x} is an array")
         y = D.as_array(y, name_y)
-        sw = None if sample_weight is None else D.as_array(sample_weight, "sample_weight").reshape(-1)
+        D.check_numeric(y, name_y)
+        sw = None if sample_weight is None else D.sample_weights(sample_weight)
         D.check_lengths(**{name_x: x, name_y: y, "sample_weight": sw})
         self._ensure_built_for(x, name_x)
         D.check_finite(x, name_x)
+        D.check_finite(y, name_y)  # a NaN target turns every weight into NaN, as a NaN input does
         try:
             y = self.loss.validate_targets(y, self.output_shape)
         except ValueError as e:
             raise ValueError(str(e).replace("y:", f"{name_y}:", 1)) from None
         if sw is not None and (not np.all(np.isfinite(sw)) or np.any(sw < 0)):
             raise ValueError("sample_weight: must be finite and non-negative")
+        class_weight = A.check_class_weight(class_weight)
         if class_weight is not None:
-            if not isinstance(class_weight, dict):
-                raise TypeError(f"class_weight must be a dict {{class: weight}}, got {type(class_weight).__name__}")
             cw = D.class_weights_for(y, class_weight, self.loss.sparse_targets)
             sw = cw if sw is None else sw * cw
         return x, y, sw
@@ -105,12 +122,14 @@ class Trainer:
     def _check_batch(self, x, y, w):
         """Checks for a batch from a data loader (arrays are checked whole, up front)."""
         was_built = self.built
-        self._ensure_built_for(x, "x")
+        with unbuilt_on_error(self):
+            self._ensure_built_for(x, "x")
+            D.check_finite(x, "x")
+            if y is not None:
+                D.check_finite(y, "y")
+                y = self.loss.validate_targets(y, self.output_shape)
         if not was_built:  # the first batch built the model: bind the arena, optimizer and metrics to its weights
             self._prepare()
-        D.check_finite(x, "x")
-        if y is not None:
-            y = self.loss.validate_targets(y, self.output_shape)
         return x, y, w
 
     def _require_loss(self, what: str) -> None:
@@ -119,9 +138,11 @@ class Trainer:
             raise ValueError(f"{what}() needs a loss; pass loss=... to compile()")
 
     # ------------------------------------------------------------ logging ---
+    @ignores_underflow
     def _metric_logs(self, loss_total: float, loss_count: float) -> dict:
         return {"loss": loss_total / loss_count if loss_count else 0.0, **self._compile_metrics.results()}
 
+    @ignores_underflow
     def _update_metrics(self, y_host, pred, w_host) -> None:
         if self.compiled_metrics:
             self._compile_metrics.update(y_host, self.backend.to_numpy(pred), w_host)
@@ -154,21 +175,39 @@ class Trainer:
         D.check_positive_int(batch_size, "batch_size")
         D.check_positive_int(epochs, "epochs")
         D.check_positive_int(steps_per_epoch, "steps_per_epoch", allow_none=True)
-        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
-            raise ValueError(f"initial_epoch must be a non-negative integer, got {initial_epoch!r}")
-        if not (isinstance(validation_freq, (list, tuple)) or (isinstance(validation_freq, int) and validation_freq > 0)):
-            raise ValueError(f"validation_freq must be a positive integer or a list of epochs, got {validation_freq!r}")
+        D.check_positive_int(validation_steps, "validation_steps", allow_none=True)
+        D.check_positive_int(validation_batch_size, "validation_batch_size", allow_none=True)
+        check_verbose(verbose)
+        A.check_initial_epoch(initial_epoch)
+        A.check_validation_freq(validation_freq)
+        A.check_seed(seed)
+        validation_split = A.check_validation_split(validation_split)
+        shuffle = A.check_shuffle(shuffle)
+        callbacks = A.callback_list(callbacks)
+        A.check_class_weight(class_weight)
         if validation_split and validation_data is not None:
             validation_split = 0.0  # Keras: validation_data takes precedence
+        with unbuilt_on_error(self):  # a refused argument leaves an unbuilt model unbuilt
+            train_batches, val = self._fit_sources(x, y, batch_size, validation_split, validation_data, shuffle,
+                                                   class_weight, sample_weight, steps_per_epoch, validation_steps,
+                                                   validation_batch_size, seed)
+            self._prepare()
+            self._reseed_layers(seed)
+        callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                                     verbose=verbose, epochs=epochs, steps=train_batches.num_steps())
+        return self._fit_loop(train_batches, val, epochs, initial_epoch, validation_freq, callback_list,
+                              checked=isinstance(train_batches, D.ArrayBatches))
 
+    def _fit_sources(self, x, y, batch_size, validation_split, validation_data, shuffle, class_weight,
+                     sample_weight, steps_per_epoch, validation_steps, validation_batch_size, seed):
+        """The training and validation batches of fit, every array checked."""
         if D.is_array_like(x) or isinstance(x, (list, tuple)) and not _looks_like_batches(x):
             x, y, sw = self._check_xy(x, y, sample_weight, class_weight)
             val = None
             if validation_split:
                 (x, y, sw), (xv, yv, swv) = D.split_validation([x, y, sw], validation_split)
                 val = (xv, yv, swv)
-            rng = np.random.default_rng(sn_random.next_seed() if seed is None else seed)
-            train_batches = D.ArrayBatches(x, y, sw, batch_size, bool(shuffle), rng, steps_per_epoch)
+            train_batches = (x, y, sw)  # batched below, once the validation data has passed its checks too
         elif x is None:
             raise ValueError("fit() needs training data: x (and y), or a data loader as x")
         else:
@@ -185,13 +224,11 @@ class Trainer:
             val = self._validation_source(validation_data, validation_batch_size or batch_size, validation_steps)
         elif val is not None:
             val = D.ArrayBatches(*val, validation_batch_size or batch_size, False, None, validation_steps)
-
-        self._prepare()
-        self._reseed_layers(seed)
-        callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-                                     verbose=verbose, epochs=epochs, steps=train_batches.num_steps())
-        return self._fit_loop(train_batches, val, epochs, initial_epoch, validation_freq, callback_list,
-                              checked=isinstance(train_batches, D.ArrayBatches))
+        if isinstance(train_batches, tuple):
+            # The shuffling seed is drawn last: a refused call leaves the global seed stream where it was.
+            rng = np.random.default_rng(sn_random.next_seed() if seed is None else seed)
+            train_batches = D.ArrayBatches(*train_batches, batch_size, bool(shuffle), rng, steps_per_epoch)
+        return train_batches, val
 
     def _validation_source(self, validation_data, batch_size, steps):
         if (isinstance(validation_data, tuple) and len(validation_data) in (2, 3)
@@ -203,7 +240,7 @@ class Trainer:
         if isinstance(validation_data, (list, tuple)) and not _looks_like_batches(validation_data):
             raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), "
                              f"got a {type(validation_data).__name__} of length {len(validation_data)}")
-        return D.LoaderBatches(validation_data, steps)
+        return D.LoaderBatches(validation_data, steps, name="validation_data")
 
     def _reseed_layers(self, seed: int | None) -> None:
         if seed is None:
@@ -214,16 +251,18 @@ class Trainer:
 
     def _fit_loop(self, batches, val, epochs, initial_epoch, validation_freq, cbs, checked):
         self.stop_training = False
-        progress = self._progress = FitProgress(batches=batches, epoch=initial_epoch)
+        progress = self._progress = FitProgress(batches=batches, epoch=initial_epoch, epochs=epochs)
         self._active_callbacks = cbs
         logs: dict = {}
         cbs.on_train_begin()
-        if progress.resume is not None:  # set by BackupAndRestore.on_train_begin
-            resume.apply(self, cbs, *progress.resume)
+        if progress.resume is not None:  # set by restore_training (BackupAndRestore.on_train_begin)
+            progress.resume()
             progress.resume = None
         start, skip = progress.epoch, progress.steps_done
         for epoch in range(start, epochs):
             progress.epoch, progress.epoch_start_shuffle = epoch, batches.shuffle_state
+            batches.start_epoch(epoch, initial_epoch)  # a loader's order for this epoch, resumed or not
+            progress.epoch_finished = False
             if epoch != start or skip == 0:  # not continuing a partly done epoch
                 self._reset_metrics()
                 skip, progress.loss_total, progress.loss_count = 0, 0.0, 0.0
@@ -248,8 +287,10 @@ class Trainer:
                                  "that runs out needs steps_per_epoch (or pass a re-iterable data loader)")
             epoch_logs = self._metric_logs(progress.loss_total, progress.loss_count)
             if val is not None and _due(epoch, validation_freq):
+                val.start_epoch(epoch, initial_epoch)
                 val_logs = self._evaluate_loop(val, cbs, checked=isinstance(val, D.ArrayBatches))
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            progress.epoch_finished = True  # a backup written now resumes at the next epoch
             cbs.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
             if self.stop_training:
@@ -267,14 +308,18 @@ class Trainer:
         batch_size = _DEFAULT_BATCH if batch_size is None else batch_size
         D.check_positive_int(batch_size, "batch_size")
         D.check_positive_int(steps, "steps", allow_none=True)
-        if D.is_array_like(x) or isinstance(x, (list, tuple)) and not _looks_like_batches(x):
-            x, y, sw = self._check_xy(x, y, sample_weight)
-            batches = D.ArrayBatches(x, y, sw, batch_size, False, None, steps)
-        elif x is None:
-            raise ValueError("evaluate() needs data: x and y, or a data loader as x")
-        else:
-            batches = D.LoaderBatches(x, steps)
-        self._prepare()
+        check_verbose(verbose)
+        check_bool(return_dict, "evaluate", "return_dict")
+        callbacks = A.callback_list(callbacks)
+        with unbuilt_on_error(self):
+            if D.is_array_like(x) or isinstance(x, (list, tuple)) and not _looks_like_batches(x):
+                x, y, sw = self._check_xy(x, y, sample_weight)
+                batches = D.ArrayBatches(x, y, sw, batch_size, False, None, steps)
+            elif x is None:
+                raise ValueError("evaluate() needs data: x and y, or a data loader as x")
+            else:
+                batches = D.LoaderBatches(x, steps)
+            self._prepare()
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                            steps=batches.num_steps())
         logs = self._evaluate_loop(batches, cbs, checked=isinstance(batches, D.ArrayBatches))
@@ -309,10 +354,12 @@ class Trainer:
         """Model outputs for ``x`` (an array or a loader of batches), as one float array."""
         batch_size = _DEFAULT_BATCH if batch_size is None else batch_size
         D.check_positive_int(batch_size, "batch_size")
+        D.check_positive_int(steps, "steps", allow_none=True)
+        check_verbose(verbose)
+        callbacks = A.callback_list(callbacks)
         if D.is_array_like(x) or isinstance(x, (list, tuple)) and not _looks_like_batches(x):
             x = D.as_array(x, "x")
-            self._ensure_built_for(x, "x")
-            D.check_finite(x, "x")
+            self._ensure_built_and_finite(x)
             batches, checked = D.ArrayBatches(x, None, None, batch_size, False, None, steps), True
         else:
             batches, checked = D.LoaderBatches(x, steps, with_targets=False), False
@@ -323,8 +370,7 @@ class Trainer:
         for step, (xh, _, _) in enumerate(batches):
             cbs.on_predict_batch_begin(step)
             if not checked:
-                self._ensure_built_for(xh, "x")
-                D.check_finite(xh, "x")
+                self._ensure_built_and_finite(xh)
             out = np.array(self.backend.to_numpy(self._predict_batch(self.backend.asarray(xh, self.dtype))))
             outputs.append(out)
             cbs.on_predict_batch_end(step, {"outputs": out})
@@ -336,16 +382,15 @@ class Trainer:
     def predict_on_batch(self, x: Any) -> np.ndarray:
         """Outputs for one batch, with no batching loop or callbacks."""
         x = D.as_array(x, "x")
-        self._ensure_built_for(x, "x")
-        D.check_finite(x, "x")
+        self._ensure_built_and_finite(x)
         return np.array(self.backend.to_numpy(self._predict_batch(self.backend.asarray(x, self.dtype))))
 
     def __call__(self, x: Any, training: bool = False) -> np.ndarray:
         """``model(x, training=False)`` as in Keras: outputs for one batch (dropout on if training)."""
-        if not training:
+        if not check_bool(training, "model(x, training=...)", "training"):
             return self.predict_on_batch(x)
         x = D.as_array(x, "x")
-        self._ensure_built_for(x, "x")
+        self._ensure_built_and_finite(x)
         return np.array(self.backend.to_numpy(self._forward(self.backend.asarray(x, self.dtype), training=True)))
 
     # --------------------------------------------------- one-batch training ---
@@ -353,8 +398,10 @@ class Trainer:
                        return_dict: bool = False):
         """One optimizer step on one batch; returns that batch's loss (and metrics), as evaluate does."""
         self._require_loss("train_on_batch")
-        x, y, sw = self._check_xy(x, y, sample_weight, class_weight)
-        self._prepare()
+        check_bool(return_dict, "train_on_batch", "return_dict")
+        with unbuilt_on_error(self):
+            x, y, sw = self._check_xy(x, y, sample_weight, class_weight)
+            self._prepare()
         self._reset_metrics()
         value, pred = self._train_batch(*self._to_backend(x, y, sw))
         self._update_metrics(y, pred, sw)
@@ -363,8 +410,10 @@ class Trainer:
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False):
         """Loss (and metrics) on one batch, without training."""
         self._require_loss("test_on_batch")
-        x, y, sw = self._check_xy(x, y, sample_weight)
-        self._prepare()
+        check_bool(return_dict, "test_on_batch", "return_dict")
+        with unbuilt_on_error(self):
+            x, y, sw = self._check_xy(x, y, sample_weight)
+            self._prepare()
         self._reset_metrics()
         value, pred = self._test_batch(*self._to_backend(x, y, sw))
         self._update_metrics(y, pred, sw)

@@ -35,6 +35,7 @@ class Adadelta(Optimizer):
     """
 
     slot_names = ("mean_square_grad", "mean_square_delta")
+    non_negative_slots = ("mean_square_grad", "mean_square_delta")
 
     def __init__(self, learning_rate: Any = 0.001, rho: float = 0.95, epsilon: float = 1e-7, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)

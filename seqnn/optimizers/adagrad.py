@@ -27,6 +27,7 @@ class Adagrad(Optimizer):
     """
 
     slot_names = ("accumulator",)
+    non_negative_slots = ("accumulator",)
 
     def __init__(self, learning_rate: Any = 0.001, initial_accumulator_value: float = 0.1,
                  epsilon: float = 1e-7, **kwargs):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..argument_checks import check_bool
 from .base import Optimizer, _check, _check_decay, register
 
 
@@ -39,7 +40,9 @@ class Adam(Optimizer):
         self.beta_1 = _check_decay("beta_1", beta_1)
         self.beta_2 = _check_decay("beta_2", beta_2)
         self.epsilon = _check("epsilon", epsilon)
-        self.amsgrad = bool(amsgrad)
+        self.amsgrad = check_bool(amsgrad, type(self).__name__, "amsgrad")
+
+    non_negative_slots = ("v", "v_max")
 
     def active_slots(self):
         return ("m", "v", "v_max") if self.amsgrad else ("m", "v")

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .. import user_warnings
+from ..argument_checks import check_name
 from ..registry import Configurable, Registry
 from . import schedules
 
@@ -86,6 +87,9 @@ class Optimizer(Configurable):
     """
 
     slot_names: tuple[str, ...] = ()
+    # Slots that only ever hold values >= 0 (running squares, maxima): a saved state with a negative value
+    # there is damaged, and restoring it would feed negative numbers to a square root.
+    non_negative_slots: tuple[str, ...] = ()
 
     def __init__(self, learning_rate: Any = 0.001, weight_decay: float | None = None,
                  clipnorm: float | None = None, clipvalue: float | None = None,
@@ -107,7 +111,7 @@ class Optimizer(Configurable):
         self.clipvalue = None if clipvalue is None else _check("clipvalue", clipvalue, low_open=True)
         self.global_clipnorm = (None if global_clipnorm is None
                                 else _check("global_clipnorm", global_clipnorm, low_open=True))
-        self.name = name or type(self).__name__.lower()
+        self.name = check_name(name, type(self).__name__) or type(self).__name__.lower()
         self._set_learning_rate(learning_rate)
         self.iterations = 0
         self.arena = None

@@ -33,6 +33,7 @@ class Nadam(Optimizer):
     """
 
     slot_names = ("m", "v")
+    non_negative_slots = ("v",)
 
     def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7, momentum_decay: float = 0.004, **kwargs):

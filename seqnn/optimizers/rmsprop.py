@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..argument_checks import check_bool
 from .base import Optimizer, _check, _check_decay, register
 
 
@@ -38,7 +39,9 @@ class RMSprop(Optimizer):
         self.rho = _check_decay("rho", rho)
         self.momentum = _check_decay("momentum", momentum)
         self.epsilon = _check("epsilon", epsilon)
-        self.centered = bool(centered)
+        self.centered = check_bool(centered, type(self).__name__, "centered")
+
+    non_negative_slots = ("mean_square",)
 
     def active_slots(self):
         return (("mean_square",) + (("mean_grad",) if self.centered else ())

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..argument_checks import check_bool
 from .base import Optimizer, _check_decay, register
 
 
@@ -33,7 +34,7 @@ class SGD(Optimizer):
                  **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.momentum = _check_decay("momentum", momentum)
-        self.nesterov = bool(nesterov)
+        self.nesterov = check_bool(nesterov, type(self).__name__, "nesterov")
 
     def active_slots(self):
         return ("velocity",) if self.momentum > 0 else ()

@@ -1,4 +1,4 @@
-"""Keras's ``serialize_keras_object`` / ``deserialize_keras_object`` and ``model_from_json``.
+"""Keras's ``serialize_keras_object`` / ``deserialize_keras_object`` (``seqnn.saving`` offers them too).
 
 Any seqnn object with ``get_config`` (a layer, loss, metric, optimizer,
 schedule, regularizer, initializer, activation) becomes a plain JSON-able
@@ -13,10 +13,9 @@ metric ``MeanSquaredError``).
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from .. import registry as registry_module
+from . import registry as registry_module
 
 
 def _package(cls: type) -> str:
@@ -51,13 +50,3 @@ def deserialize_keras_object(config: Any, custom_objects: dict | None = None) ->
                              "pass it in custom_objects")
         return candidates[0].from_config({"class_name": config["class_name"], "config": config.get("config", {})})
 
-
-def model_from_json(json_string: str, custom_objects: dict | None = None):
-    """An uncompiled, freshly initialised model from ``model.to_json()`` (Keras's ``keras.models.model_from_json``)."""
-    from ..models import Sequential
-
-    try:
-        config = json.loads(json_string)
-    except (TypeError, json.JSONDecodeError) as e:
-        raise ValueError(f"model_from_json: not a JSON model config ({e})") from None
-    return Sequential.from_config(config, custom_objects=custom_objects)

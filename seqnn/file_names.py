@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import warnings
 
-from .. import user_warnings
+from . import user_warnings
 
 NATIVE_SUFFIX = ".safetensors"
 KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -36,6 +36,11 @@ def check_save_path(filepath, what: str) -> str:
         raise TypeError(f"{what}: filepath must be a str or os.PathLike ending in {NATIVE_SUFFIX}, "
                         f"got {type(filepath).__name__}: {filepath!r}")
     path = os.fspath(filepath)
+    if not isinstance(path, str):
+        raise TypeError(f"{what}: filepath must be text ending in {NATIVE_SUFFIX}, got bytes: {path!r}")
+    if not path:
+        raise ValueError(f"{what}: filepath is empty; give a file name ending in {NATIVE_SUFFIX}, "
+                         f"e.g. 'model{NATIVE_SUFFIX}'")
     lower = path.lower()
     if lower.endswith(NATIVE_SUFFIX):
         return path
