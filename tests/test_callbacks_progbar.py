@@ -81,11 +81,55 @@ def test_fit_on_a_terminal_shows_a_live_tqdm_bar():
     model_for().fit(x, y, epochs=2, batch_size=16, callbacks=[ProgbarLogger(stream=tty)])
     text = tty.getvalue()
     assert "\r" in text                                   # redrawn in place
-    assert "Epoch 1/2" in text and "Epoch 2/2" in text
-    assert "3/3" in text and "step/s" in text             # progress and rate
-    assert re.search(r"\[\d\d:\d\d<\d\d:\d\d", text)      # elapsed<ETA
-    assert re.search(r"loss: \d\.\d{4} - accuracy: \d\.\d{4}", text)
-    assert text.count("\n") == 2                          # each finished epoch's bar stays on screen
+    assert re.search(r"Epoch 1/2: .*\| \d/3 \[\d\d:\d\d<", text) and "step/s" in text  # bar, elapsed, rate
+    assert re.search(r"\rloss: \d\.\d{4} - accuracy: \d\.\d{4}", text)  # the running logs, on their own line
+    finished = [line.split("\r")[-1] for line in text.split("\n") if "steps - " in line]
+    assert len(finished) == 2                             # each finished epoch stays on screen as one whole line
+    for epoch, line in enumerate(finished, start=1):
+        assert re.fullmatch(rf"Epoch {epoch}/2 - 3/3 steps - \S+s - \S+/step - loss: \S+ - accuracy: \S+", line)
+
+
+def test_no_metric_is_cut_off_on_a_narrow_terminal(monkeypatch):
+    """At 40 columns the running logs wrap onto as many lines as they need, each within the width."""
+    from seqnn.callbacks import _live_bar
+
+    from seqnn.callbacks import progbar_logger
+
+    for module in (_live_bar, progbar_logger):
+        monkeypatch.setattr(module, "terminal_width", lambda stream, default=80: 40)
+    monkeypatch.setattr(_live_bar, "_REFRESH_SECONDS", 0.0)  # draw the logs at every step
+    x, y = data()
+    tty = FakeTTY()
+    model = sn.Sequential([sn.Input((4,)), sn.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", "sparse_top_k_categorical_accuracy", "sparse_categorical_crossentropy"])
+    model.fit(x, y, epochs=1, batch_size=16, callbacks=[ProgbarLogger(stream=tty)])
+    drawn = [piece.strip() for piece in re.split(r"[\r\n]|\x1b\[A", tty.getvalue())]
+    finished = drawn.index(next(piece for piece in drawn if piece.startswith("Epoch 1/1 - ")))
+    last_draw = drawn[max(i for i, piece in enumerate(drawn[:finished]) if piece.startswith("loss: ")):finished]
+    log_lines = [piece for piece in last_draw if re.match(r"\w+:|\d\.\d{4}", piece)]
+    assert len(log_lines) >= 3 and all(len(line) <= 39 for line in log_lines)
+    keys = ("loss", "accuracy", "sparse_top_k_categorical_accuracy", "sparse_categorical_crossentropy")
+    for key in keys:
+        assert re.search(rf"(^| ){key}: \d\.\d{{4}}", " ".join(log_lines)), (key, log_lines)
+    # The finished epoch, whole, wrapped between parts within the terminal's width too.
+    final = [line for line in drawn[finished:] if line]
+    assert all(len(line) <= 39 for line in final) and final[0].startswith("Epoch 1/1 - 3/3 steps")
+    for key in keys:
+        assert re.search(rf"(^| ){key}: \d\.\d{{4}}", " ".join(final)), (key, final)
+
+
+@pytest.mark.parametrize("width, expected", [
+    (80, ["loss: 0.1234 - accuracy: 0.9000 - val_loss: 0.2000"]),
+    (30, ["loss: 0.1234", "accuracy: 0.9000", "val_loss: 0.2000"]),
+    (33, ["loss: 0.1234 - accuracy: 0.9000", "val_loss: 0.2000"]),
+    (12, ["loss: 0.1234", "accuracy:", "0.9000", "val_loss:", "0.2000"]),  # parts wider than the line
+    (4, ["loss", ":", "0.1234", "accu", "racy", ":", "0.9000", "val_", "loss", ":", "0.2000"]),
+])
+def test_logs_wrap_between_metrics(width, expected):
+    from seqnn.callbacks._live_bar import wrap_logs
+
+    assert wrap_logs({"loss": 0.1234, "accuracy": 0.9, "val_loss": 0.2}, width) == expected
 
 
 def test_verbose_2_on_a_terminal_prints_plain_lines():
@@ -143,7 +187,7 @@ def test_resumed_epoch_counts_from_the_batch_index():
     bar.set_params({"epochs": 1, "steps": 5, "verbose": 1})
     bar.on_epoch_begin(0)
     bar.on_train_batch_end(3, {"loss": 0.5})              # batches 0-2 ran before the interruption
-    assert bar._bar.n == 4
+    assert bar._bar.steps_done == 4
     bar.on_epoch_end(0, {"loss": 0.5})
 
 

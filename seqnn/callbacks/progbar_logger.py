@@ -6,6 +6,7 @@ import time
 from typing import TextIO
 
 from ..argument_checks import describe
+from ._live_bar import LiveBar, terminal_width, wrap_parts
 from ._output import format_logs
 from .callback import Callback
 
@@ -45,9 +46,12 @@ class ProgbarLogger(Callback):
     here, as in Keras.
 
     * **Live bar** (verbose 1, output is a terminal or a Jupyter notebook): a
-      tqdm bar per epoch (``tqdm.auto``: a widget in notebooks) with the
-      running loss and metrics, the rate and the ETA; at the epoch's end it
-      shows the epoch's logs, validation included, and stays on screen.
+      tqdm bar per epoch with the rate and the ETA, and the running loss and
+      metrics on the lines below it, wrapped to the terminal's width, so no
+      metric is ever cut off however narrow the terminal (``_live_bar``). At
+      the epoch's end the bar gives way to the epoch's line (below), whole,
+      validation included; the terminal wraps it if it must. In a notebook
+      the bar is a widget that shows the logs beside it and stays.
     * **Plain lines** (verbose 2, or the output is a file or a pipe): a bar
       would fill a log file with carriage returns and redraws, so exactly one
       line is printed per epoch and nothing during it::
@@ -99,49 +103,63 @@ class ProgbarLogger(Callback):
     def _in_fit(self) -> bool:
         return "epochs" in self.params
 
-    def _start(self, description: str, leave: bool) -> None:
+    def _start(self, description: str) -> None:
         self._t0, self._seen = time.perf_counter(), 0
         self._close()
-        if self.verbose and self._live():
-            from tqdm.auto import tqdm
+        if not (self.verbose and self._live()):
+            return
+        if self.stream is None and _in_notebook():
+            from tqdm.auto import tqdm  # a widget, whose text is never cut
 
-            self._bar = tqdm(total=self.params.get("steps"), file=self._out, desc=description, unit="step",
-                             leave=leave, dynamic_ncols=True)
+            self._bar = tqdm(total=self.params.get("steps"), desc=description, unit="step", leave=self._in_fit())
+        else:
+            self._bar = LiveBar(self._out, self.params.get("steps"), description)
 
     def _advance(self, batch: int, logs: dict | None) -> None:
         self._seen = batch + 1  # batch indices, not a count: a resumed epoch starts past 0
-        if self._bar is not None:
+        if isinstance(self._bar, LiveBar):
+            self._bar.update(self._seen, logs)
+        elif self._bar is not None:
             if logs:
                 self._bar.set_postfix_str(format_logs(logs), refresh=False)
             self._bar.update(self._seen - self._bar.n)
 
-    def _close(self, logs: dict | None = None) -> None:
-        if self._bar is not None:
-            if logs:
-                self._bar.set_postfix_str(format_logs(logs), refresh=False)
-            self._bar.close()
-            self._bar = None
+    def _close(self, logs: dict | None = None) -> bool:
+        """Take the live display down; True when it was a notebook widget that now shows ``logs`` and stays."""
+        bar, self._bar = self._bar, None
+        if bar is None:
+            return False
+        if isinstance(bar, LiveBar):
+            bar.close()
+            return False
+        if logs:
+            bar.set_postfix_str(format_logs(logs), refresh=False)
+        bar.close()
+        return self._in_fit()
 
     def _line(self, head: str, logs: dict | None) -> None:
+        """The finished epoch (or evaluation): one line to a file or pipe, wrapped between parts on a terminal."""
         seconds = time.perf_counter() - self._t0
         steps = self.params.get("steps")
         count = f"{self._seen}/{steps} steps" if steps else f"{self._seen} steps"
         parts = [head, count, f"{seconds:.1f}s", _per_step(seconds, self._seen)]
         if logs:
-            parts.append(format_logs(logs))
-        print(" - ".join(parts), file=self._out, flush=True)
+            parts.extend(format_logs(logs).split(" - "))
+        if self._live() and not (self.stream is None and _in_notebook()):
+            text = "\n".join(wrap_parts(parts, max(terminal_width(self._out) - 1, 20)))
+        else:
+            text = " - ".join(parts)
+        print(text, file=self._out, flush=True)
 
     # ---------------------------------------------------------------- fit ---
     def on_epoch_begin(self, epoch, logs=None):
-        self._start(f"Epoch {epoch + 1}/{self.params.get('epochs')}", leave=True)
+        self._start(f"Epoch {epoch + 1}/{self.params.get('epochs')}")
 
     def on_train_batch_end(self, batch, logs=None):
         self._advance(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._bar is not None:
-            self._close(logs)
-        elif self.verbose:
+        if not self._close(logs) and self.verbose:
             self._line(f"Epoch {epoch + 1}/{self.params.get('epochs')}", logs)
 
     def on_train_end(self, logs=None):
@@ -150,7 +168,7 @@ class ProgbarLogger(Callback):
     # --------------------------------------------------- evaluate / predict ---
     def on_test_begin(self, logs=None):
         if not self._in_fit():
-            self._start("Evaluate", leave=False)
+            self._start("Evaluate")
 
     def on_test_batch_end(self, batch, logs=None):
         if not self._in_fit():
@@ -163,7 +181,7 @@ class ProgbarLogger(Callback):
                 self._line("Evaluate", logs)
 
     def on_predict_begin(self, logs=None):
-        self._start("Predict", leave=False)
+        self._start("Predict")
 
     def on_predict_batch_end(self, batch, logs=None):
         self._advance(batch, None)  # predict's batch logs hold the outputs, not numbers to show

@@ -97,7 +97,11 @@ def build_parser() -> ArgumentParser:
     o.add_argument("--plot", metavar="FILE",
                    help="after training, draw the training curves (loss and metrics, train and validation) to "
                         "FILE (.png, .svg, .pdf; needs matplotlib, the plots extra)")
-    o.add_argument("-v", "--verbose", action="store_true", help="print the model summary and one line per epoch")
+    o.add_argument("-v", "--verbose", action="store_true",
+                   help="also print the model summary, and the callbacks' notices (early stopping)")
+    o.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress while training (by default: a live bar on a terminal, one line per epoch "
+                        "when the output is a file or a pipe)")
     return p
 
 
@@ -132,7 +136,7 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         history = model.fit(loaded.x_train, loaded.y_train, epochs=epochs, batch_size=batch_size,
                             validation_split=args.validation_split, seed=args.seed, callbacks=cbs,
-                            verbose=2 if args.verbose else 0)
+                            verbose=0 if args.quiet else "auto")
     except KeyboardInterrupt:
         hint = f"; run the same command again to continue from the backup in {backup_dir}" if backup_dir else ""
         print(f"{PROG}: interrupted{hint}", file=sys.stderr)
