@@ -36,3 +36,16 @@ def emulated_backend(threadgroup: int | None = None, order: str | None = None) -
     if compiler_missing():
         pytest.skip(NO_COMPILER)
     return MetalBackend(emulated_device(threadgroup, order))
+
+
+def record_fallbacks(backend: MetalBackend, monkeypatch) -> list[str]:
+    """The list that every later numpy fallback of ``backend``'s class appends its op's name to (for the test)."""
+    fallbacks: list[str] = []
+    run_numpy = type(backend)._numpy_fallback
+
+    def recorded(self, op, *args, **kwargs):
+        fallbacks.append(op)
+        return run_numpy(self, op, *args, **kwargs)
+
+    monkeypatch.setattr(type(backend), "_numpy_fallback", recorded)
+    return fallbacks

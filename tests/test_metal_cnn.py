@@ -18,7 +18,7 @@ of zero. The Adam kernel agrees with numpy's update to 1 ulp per step
 """
 import numpy as np
 import pytest
-from metal_device import emulated_backend
+from metal_device import emulated_backend, record_fallbacks
 
 import seqnn as sn
 from seqnn.callbacks.backup_and_restore import BackupAndRestore
@@ -99,11 +99,8 @@ def test_training_interrupted_on_one_backend_resumes_on_the_other(tmp_path, firs
 @pytest.mark.parametrize("build, channels", [(benchmark_cnn, 1), (batchnorm_cnn, 3)], ids=["benchmark", "batchnorm"])
 def test_a_cnn_runs_on_kernels_alone(build, channels, monkeypatch):
     """fit, evaluate and predict call no numpy fallback: every op of these CNNs ran a kernel."""
-    fallbacks = []
     backend = emulated_backend(THREADGROUP)
-    run_numpy = type(backend)._numpy_fallback
-    monkeypatch.setattr(type(backend), "_numpy_fallback",
-                        lambda self, op, *args, **kwargs: fallbacks.append(op) or run_numpy(self, op, *args, **kwargs))
+    fallbacks = record_fallbacks(backend, monkeypatch)
     x, y = images(40, 10, channels)
     model = build(10).compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                               backend=backend)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import seqnn as sn
-from metal_device import emulated_backend
+from metal_device import emulated_backend, record_fallbacks
 
 THREADGROUP = 256  # whole models run at 256 threads a group: the emulator's launches are cheapest there
 
@@ -71,11 +71,8 @@ def test_each_optimizer(optimizer):
                                         ("mse", "sigmoid")])
 def test_a_dense_model_runs_on_kernels_alone(loss, head, monkeypatch):
     """fit, evaluate and predict of an MLP with every dense feature call no numpy fallback."""
-    fallbacks = []
     backend = emulated_backend(THREADGROUP)
-    run_numpy = type(backend)._numpy_fallback
-    monkeypatch.setattr(type(backend), "_numpy_fallback",
-                        lambda self, op, *args, **kwargs: fallbacks.append(op) or run_numpy(self, op, *args, **kwargs))
+    fallbacks = record_fallbacks(backend, monkeypatch)
     x = data()
     y = (x[:, 0] > 0).astype(int) if loss.startswith("sparse") else (x[:, :3] > 0).astype(np.float32)
     model = sn.Sequential([sn.Input((6,)),
