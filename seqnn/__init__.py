@@ -13,8 +13,8 @@ Quick start::
              .compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]))
     model.fit(x_train / 16.0, y_train, epochs=20)
 """
-from . import (activations, backend, backends, callbacks, datasets, initializers, layers, losses, metrics,
-               models, ops, optimizers, regularizers, saving, utils)
+from . import (activations, backend, backends, callbacks, datasets, distribute, initializers, layers, losses,
+               metrics, models, ops, optimizers, regularizers, saving, utils)
 from ._version import __version__
 from .layers import Input
 from .models import Sequential
@@ -22,8 +22,8 @@ from .models import load_model
 
 __all__ = [
     "Input", "Sequential", "__version__", "load_model", "activations", "backend", "backends", "callbacks",
-    "datasets", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "saving",
-    "utils",
+    "datasets", "distribute", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
+    "regularizers", "saving", "utils",
 ]
 
 

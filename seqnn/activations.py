@@ -227,6 +227,13 @@ def get(identifier: Any) -> Activation:
 
 
 def serialize(activation: Activation) -> Any:
+    """The activation's name when it has no arguments, else ``{"class_name": ..., "config": ...}``.
+
+    Either form goes back through :func:`get`, as it does in a layer's config.
+
+    >>> sn.activations.serialize(sn.activations.ReLU()), sn.activations.serialize(sn.activations.LeakyReLU(0.1))
+    ('relu', {'class_name': 'LeakyReLU', 'config': {'negative_slope': 0.1}})
+    """
     return activation.serialize()
 
 

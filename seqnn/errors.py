@@ -1,17 +1,28 @@
 """Exceptions that seqnn raises for user mistakes.
 
 They subclass the built-in ``ValueError`` / ``TypeError`` so that code written
-against Keras (which raises those) catches them unchanged.
+against Keras (which raises those) catches them unchanged, and carry
+:class:`UserInputError`, which tells the console commands to report them as
+a mistake in one line rather than as a bug with a traceback.
 """
 
 
-class NotCompiledError(ValueError):
+class UserInputError(Exception):
+    """Mixin of the errors that seqnn raises for a mistake in what it was given (an argument, a file, a name).
+
+    Combined with a built-in type (``class DataFileError(UserInputError,
+    ValueError)``); ``seqnn-train`` and ``seqnn-predict`` report such an
+    error as one line and exit with status 2.
+    """
+
+
+class NotCompiledError(UserInputError, ValueError):
     """A model was trained or evaluated before ``compile()`` was called."""
 
 
-class UnknownNameError(ValueError):
+class UnknownNameError(UserInputError, ValueError):
     """A string identifier (layer, loss, optimizer, backend, ...) is not registered."""
 
 
-class BackendUnavailableError(ValueError):
+class BackendUnavailableError(UserInputError, ValueError):
     """A backend was asked for that cannot run on this machine."""

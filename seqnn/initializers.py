@@ -21,6 +21,22 @@ from .registry import Configurable, Registry
 
 
 def compute_fans(shape: Sequence[int]) -> tuple[float, float]:
+    """``(fan_in, fan_out)`` of a weight shape, by Keras's rule.
+
+    A kernel of shape (..., in, out) has a receptive field of the product of
+    its leading dimensions: fan_in = receptive·in, fan_out = receptive·out. A
+    vector's fans are both its length, a scalar's both 1.
+
+    Args:
+        shape: the weight's shape, e.g. ``(3, 3, 16, 32)`` for a 3×3 Conv2D
+            kernel from 16 to 32 channels.
+
+    Returns:
+        ``(fan_in, fan_out)`` as floats.
+
+    >>> sn.initializers.compute_fans((3, 3, 16, 32))
+    (144.0, 288.0)
+    """
     shape = tuple(shape)
     if len(shape) == 0:
         return 1.0, 1.0
@@ -59,18 +75,39 @@ register = registry.register
 
 @register("zeros", "zero")
 class Zeros(Initializer):
+    """All zeros (``"zeros"``, the default bias initializer).
+
+    >>> sn.initializers.Zeros()((2, 3)).tolist()
+    [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+
     def sample(self, shape, rng):
         return np.zeros(shape)
 
 
 @register("ones", "one")
 class Ones(Initializer):
+    """All ones (``"ones"``; BatchNormalization's and LayerNormalization's default scale).
+
+    >>> sn.initializers.Ones()((3,)).tolist()
+    [1.0, 1.0, 1.0]
+    """
+
     def sample(self, shape, rng):
         return np.ones(shape)
 
 
 @register("constant")
 class Constant(Initializer):
+    """Every element equal to ``value``.
+
+    Args:
+        value: the number every element takes (default 0).
+
+    >>> sn.initializers.Constant(0.5)((2,)).tolist()
+    [0.5, 0.5]
+    """
+
     def __init__(self, value: float = 0.0):
         super().__init__()
         self.value = float(value)
@@ -238,8 +275,29 @@ class Orthogonal(Initializer):
 
 
 def get(identifier: Any) -> Initializer:
+    """An initializer from a name, a config dict, a class or an instance (returned as is).
+
+    Args:
+        identifier: ``"glorot_uniform"`` (names are case-insensitive),
+            ``{"class_name": "RandomNormal", "config": {"stddev": 0.1}}``, an
+            Initializer subclass or instance.
+
+    Returns:
+        The :class:`Initializer`.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+
+    >>> sn.initializers.get("he_normal")
+    HeNormal()
+    """
     return registry.get(identifier)
 
 
 def serialize(initializer: Initializer) -> dict:
+    """``{"class_name": ..., "config": ...}``: the plain-JSON form that :func:`get` turns back into the initializer.
+
+    >>> sn.initializers.serialize(sn.initializers.RandomNormal(stddev=0.1))
+    {'class_name': 'RandomNormal', 'config': {'mean': 0.0, 'stddev': 0.1}}
+    """
     return {"class_name": type(initializer).__name__, "config": initializer.get_config()}

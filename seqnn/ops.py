@@ -28,19 +28,43 @@ from numpy import amin as min
 
 
 def convert_to_tensor(x: Any, dtype: Any = None) -> np.ndarray:
-    """A numpy array of ``x`` (seqnn's tensors are numpy arrays)."""
+    """A numpy array of ``x`` (seqnn's tensors are numpy arrays).
+
+    Args:
+        x: an array, a nested list or a number.
+        dtype: the dtype to convert to; None keeps numpy's choice.
+
+    >>> sn.ops.convert_to_tensor([1, 2], dtype="float32")
+    array([1., 2.], dtype=float32)
+    """
     return np.asarray(x, dtype=dtype)
 
 
 def convert_to_numpy(x: Any) -> np.ndarray:
+    """``x`` as a numpy array: a model's outputs already are one, and come back as they are.
+
+    >>> y = np.ones(3)
+    >>> sn.ops.convert_to_numpy(y) is y
+    True
+    """
     return np.asarray(x)
 
 
 def cast(x: Any, dtype: Any) -> np.ndarray:
+    """A copy of ``x`` converted to ``dtype``.
+
+    >>> sn.ops.cast([0.7, 1.2], "int32")
+    array([0, 1], dtype=int32)
+    """
     return np.asarray(x).astype(dtype)
 
 
 def shape(x: Any) -> tuple:
+    """The shape of ``x`` as a tuple of ints (Keras's ``ops.shape``).
+
+    >>> sn.ops.shape(np.zeros((2, 3)))
+    (2, 3)
+    """
     return tuple(np.shape(x))
 
 

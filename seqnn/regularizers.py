@@ -13,6 +13,17 @@ from .registry import Configurable, Registry
 
 
 class Regularizer(Configurable):
+    """Base class: a penalty on a weight array, added to the loss, and its gradient.
+
+    A subclass implements :meth:`penalty` and :meth:`add_gradient` on backend
+    arrays (so it runs on every backend) and ``get_config``; registering it
+    (``@seqnn.regularizers.register()``) makes it loadable by name. Calling a
+    regularizer on a numpy array gives its penalty as a float.
+
+    >>> sn.regularizers.L2(0.01)(np.array([1.0, -2.0]))
+    0.05
+    """
+
     def penalty(self, backend, w):
         """The penalty of weights ``w``, a 0-d array of ``backend``."""
         raise NotImplementedError
@@ -91,10 +102,28 @@ class L2(L1L2):
 
 
 def get(identifier: Any) -> Regularizer | None:
+    """A regularizer from None (none), a name, a config dict, a class or an instance (returned as is).
+
+    Args:
+        identifier: ``None``, ``"l2"`` (Keras's default factor 0.01; names are
+            case-insensitive), ``{"class_name": "L1L2", "config": {...}}``, a
+            Regularizer subclass or instance.
+
+    Returns:
+        The :class:`Regularizer`, or None for None.
+
+    >>> sn.regularizers.get("l1")
+    L1(l1=0.01)
+    """
     return registry.get(identifier)
 
 
 def serialize(regularizer: Regularizer | None) -> dict | None:
+    """``{"class_name": ..., "config": ...}`` (None for None): the JSON form :func:`get` reads back.
+
+    >>> sn.regularizers.serialize(sn.regularizers.L2(1e-4))
+    {'class_name': 'L2', 'config': {'l2': 0.0001}}
+    """
     if regularizer is None:
         return None
     return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}

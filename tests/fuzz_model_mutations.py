@@ -9,6 +9,7 @@ whose values, types, keys and nesting are changed while the file stays a
 valid safetensors file. Every function takes a ``random.Random``, so a case
 is reproduced from its seed alone.
 """
+import copy
 import json
 import math
 import struct
@@ -53,7 +54,7 @@ def nasty_value(rng, depth: int = 0):
     """A value from the list above, or a small random structure of them."""
     r = rng.random()
     if r < 0.7 or depth > 2:
-        return rng.choice(NASTY)
+        return copy.deepcopy(rng.choice(NASTY))  # a copy: later edits must not change the list, or loop
     if r < 0.85:
         return [nasty_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
     return {rng.choice(["name", "units", "config", "class_name", "x", "", "shape", "epoch"]): nasty_value(rng, depth + 1)

@@ -119,6 +119,9 @@ def test_the_backup_resumes_when_untouched(tmp_path, backup):
     (lambda s: s.update(steps_done=6), ["training_state.steps_done", "from 0 to 5"]),
     (lambda s: s.update(loss_total=float("nan")), ["training_state.loss_total"]),
     (lambda s: s.update(loss_count=-1.0), ["training_state.loss_count"]),
+    (lambda s: s.update(loss_count=0.0), ["training_state.loss_count", "samples in the 1 step done"]),
+    (lambda s: s.update(loss_count=7.5), ["training_state.loss_count", "samples in the 1 step done"]),
+    (lambda s: s.update(steps_done=0), ["training_state.loss_count", "no step of the epoch is done"]),
     (lambda s: s.update(learning_rate=-0.5), ["training_state.learning_rate"]),
     (lambda s: s.update(learning_rate="fast"), ["training_state.learning_rate"]),
     (lambda s: s.update(shuffle_rng=None), ["training_state.shuffle_rng", "did not shuffle"]),
@@ -130,6 +133,8 @@ def test_the_backup_resumes_when_untouched(tmp_path, backup):
     (lambda s: s["layer_rngs"]["1"].update(splitmix64=[1, -2]), ["training_state.layer_rngs.1.splitmix64[1]"]),
     (lambda s: s["layer_rngs"]["1"].update(splitmix64=[1, 2, 3]), ["training_state.layer_rngs.1.splitmix64"]),
     (lambda s: s["layer_rngs"]["1"].update(splitmix64="x"), ["training_state.layer_rngs.1.splitmix64"]),
+    (lambda s: s["layer_rngs"]["1"].update(splitmix64=[1, 2**63 - 5]), ["training_state.layer_rngs.1",
+                                                                         "0 <= offset <= 2**62"]),
     (lambda s: s.update(history={"epoch": "x", "history": {}}), ["training_state.history.epoch"]),
     (lambda s: s["history"]["history"].update(loss=["a"]), ["training_state.history.history['loss']"]),
     (lambda s: s.update(metrics=[{}, {}]), ["training_state.metrics", "1 metric states"]),
@@ -247,6 +252,7 @@ def auc_fit(tmp_path, crash_after=None):
     (lambda m: m.update(multi_label=False), "is the metric's configuration, True"),
     (lambda m: m.update(num_labels=2**53), "expected None or a whole number from 0 to 3"),
     (lambda m: m.update(label_weights=2), "the backup does not fit this run"),
+    (lambda m: m.update(num_labels=2), "the backup does not fit this run"),  # the next epoch's reset: 2 labels, not 3
 ])
 def test_a_metrics_configuration_cannot_be_changed_by_a_backup(tmp_path, change, fragment):
     with pytest.raises(Crash):

@@ -190,7 +190,7 @@ CONSTRUCTORS = [
          ValueError, r"decay_steps must be a finite number > 0.0, got 0"),
     # metrics
     Case("AUC num_thresholds", lambda: M.AUC(num_thresholds=1), ValueError,
-         r"num_thresholds must be an integer > 1, got 1"),
+         r"num_thresholds must be an integer from 2 to 1,000,000, got 1"),
     Case("AUC curve", lambda: M.AUC(curve="XY"), ValueError, r"curve must be 'ROC' or 'PR', got 'XY'"),
     Case("TopKCategoricalAccuracy k", lambda: M.TopKCategoricalAccuracy(k=0), ValueError,
          r"k must be a positive integer, got 0"),

@@ -40,7 +40,7 @@ def test_help_lists_every_flag(tmp_path):
     proc = run("seqnn-train", "--help", cwd=tmp_path)
     assert proc.returncode == 0
     for flag in ("--model", "--data", "--data-dir", "--target", "--epochs", "--batch-size", "--optimizer", "--lr",
-                 "--validation-split", "--seed", "--backend", "--out", "--checkpoint-dir", "--csv-log",
+                 "--validation-split", "--seed", "--backend", "--out", "--checkpoint-dir", "--csv-log", "--drop",
                  "--early-stopping", "--resume", "--verbose", "build_model()", "examples:"):
         assert flag in proc.stdout, flag
 
@@ -108,7 +108,10 @@ def test_csv_regression_trains_in_the_targets_units(tmp_path):
     mae = float(proc.stdout.split("mae ")[-1].split()[0].rstrip(",)"))
     assert mae < 0.5  # targets spread ±4 around 1000: the model learned the relation, in the original units
     model = sn.load_model(tmp_path / "model.safetensors")
-    assert not model.layers[0].trainable  # the frozen standardising layer travels with the model
+    # The standardising layers (per-feature statistics, not trained) travel with the model.
+    assert isinstance(model.layers[0], sn.layers.Normalization) and not model.layers[0].trainable_names
+    assert isinstance(model.layers[-1], sn.layers.Normalization) and model.layers[-1].invert
+    assert model.count_params() == 2 * 3 + (3 * 256 + 256) + (256 * 128 + 128) + (128 + 1) + 2 * 1
 
 
 def test_csv_classification_and_target_by_index(tmp_path):
@@ -124,6 +127,25 @@ def test_csv_without_target_and_bad_cell(tmp_path):
     (tmp_path / "bad.csv").write_text("a,y\n1,0\n2,x\n")
     assert_usage_error(run("seqnn-train", "--data", "bad.csv", "--target", "y", cwd=tmp_path),
                        "line 3, column 'y'", "not a number")
+
+
+def test_csv_text_column_is_named_with_a_drop_hint_and_drop_leaves_it_out(tmp_path, capsys, monkeypatch):
+    from seqnn.cli import train
+
+    monkeypatch.chdir(tmp_path)
+    rows = "".join(f"{name}{i},{i % 7},{i % 2}\n" for i in range(40) for name in ("ann", "bob"))
+    (tmp_path / "people.csv").write_text("id,age,label\n" + rows)
+    common = ["--data", "people.csv", "--target", "label", "--epochs", "1", "--quiet"]
+    assert_usage_error(in_process(train.main, common, capsys), "line 2, column 'id'", "'ann0' is not a number",
+                       "--drop id")
+    proc = in_process(train.main, common + ["--drop", "id"], capsys)
+    assert proc.returncode == 0, proc.stderr
+    assert "of shape (1,)" in proc.stdout
+    assert_usage_error(in_process(train.main, common + ["--drop", "nope"], capsys), "--drop: no column 'nope'")
+    assert_usage_error(in_process(train.main, ["--drop", "id"], capsys), "--drop applies to CSV files")
+    (tmp_path / "texty.csv").write_text("a,label\n1,cat\n2,dog\n")
+    assert_usage_error(in_process(train.main, ["--data", "texty.csv", "--target", "1"], capsys),
+                       "column 'label'", "the --target column must hold numbers")
 
 
 def test_npz_with_its_own_split_and_uint8_images(tmp_path):
@@ -221,3 +243,72 @@ def test_mlp_preset_reaches_98_percent_on_mnist_in_10_epochs(tmp_path, mnist_dir
                env=cli_env(tmp_path, SEQNN_DATA_DIR=mnist_dir), timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert float(proc.stdout.split("test accuracy: ")[1].split()[0]) >= 0.98, proc.stdout
+
+
+# ------------------------------------------------- errors: mistakes vs bugs ---
+BUGGY_MODELS = {
+    "syntax.py": ("def build_model(:\n    pass\n", ["SyntaxError", 'syntax.py", line 1']),
+    "zero.py": ("def helper():\n    return 1 / 0\n\ndef build_model():\n    return helper()\n",
+                ["ZeroDivisionError: division by zero", 'zero.py", line 2, in helper', "return 1 / 0",
+                 'zero.py", line 5, in build_model']),
+    "own_check.py": ("def build_model():\n    raise ValueError('my own check failed')\n",
+                     ["ValueError: my own check failed", 'own_check.py", line 2']),
+    "typo.py": ("import seqnn as sn\ndef build_model():\n    return sn.Sequential().add(None + 1)\n",
+                ["TypeError", 'typo.py", line 3']),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUGGY_MODELS))
+def test_error_in_the_model_file_shows_its_traceback(tmp_path, capsys, monkeypatch, name):
+    from seqnn.cli import train
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SEQNN_DEBUG", raising=False)
+    source, fragments = BUGGY_MODELS[name]
+    (tmp_path / name).write_text(source)
+    proc = in_process(train.main, ["--model", name, "--epochs", "1"], capsys)
+    assert proc.returncode == 1, proc.stderr
+    for fragment in fragments:
+        assert fragment in proc.stderr, proc.stderr
+    assert "SEQNN_DEBUG=1" in proc.stderr.splitlines()[-1]
+    assert "seqnn/cli/train.py" not in proc.stderr  # seqnn's own frames are left out
+
+
+def test_seqnn_check_inside_build_model_is_one_line_naming_the_users_line(tmp_path, capsys, monkeypatch):
+    from seqnn.cli import train
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "neg.py").write_text("import seqnn as sn\n\ndef build_model():\n    return sn.Sequential()"
+                                     ".add(sn.layers.Dense(-3))\n")
+    line = assert_usage_error(in_process(train.main, ["--model", "neg.py"], capsys), "Dense", "neg.py, line 4")
+    assert "units" in line
+
+
+def test_bug_inside_seqnn_keeps_its_file_and_line(tmp_path, capsys, monkeypatch):
+    from seqnn.cli import data as cli_data, train
+
+    def broken(*args, **kwargs):
+        return None + 1  # a bug, not a check: a TypeError no `raise` statement made
+
+    monkeypatch.setattr(cli_data, "load", broken)
+    proc = in_process(train.main, [], capsys)
+    assert proc.returncode == 1
+    assert "test_cli_train.py" in proc.stderr and "None + 1" in proc.stderr and "TypeError" in proc.stderr
+
+
+def test_seqnn_debug_shows_the_full_traceback(tmp_path, monkeypatch):
+    from seqnn.cli import train
+    from seqnn.cli.errors import UsageError
+
+    monkeypatch.setenv("SEQNN_DEBUG", "1")
+    with pytest.raises(UsageError):
+        train.main(["--validation-split", "1.5"])
+    assert "SEQNN_DEBUG=1" in train.build_parser().format_help()
+
+
+def test_user_input_errors_carry_the_mixin():
+    from seqnn.cli.errors import UsageError
+    from seqnn.errors import BackendUnavailableError, UserInputError
+
+    for error in (UsageError, sn.datasets.DataFileError, BackendUnavailableError, sn.datasets.DatasetNotFoundError):
+        assert issubclass(error, UserInputError)

@@ -295,6 +295,21 @@ def test_image_larger_than_the_model_takes_is_refused_before_decoding(tmp_path, 
     assert "8000x8000" in line and "takes 3 pixels" in line
 
 
+def test_webp_canvas_is_checked_before_pillow_opens_the_file(tmp_path, monkeypatch):
+    Image = pytest.importorskip("PIL.Image")
+    buffer = __import__("io").BytesIO()
+    Image.fromarray(np.zeros((2, 2, 4), np.uint8)).save(buffer, "WEBP", exif=b"Exif\0\0seqnn")
+    data = bytearray(buffer.getvalue())
+    assert data[12:16] == b"VP8X"
+    data[24:30] = (3999).to_bytes(3, "little") + (3999).to_bytes(3, "little")  # a 4000x4000 canvas
+    path = tmp_path / "canvas.webp"  # 100 bytes whose decoder allocates 2 x 64 MB when Pillow opens it
+    path.write_bytes(bytes(data))
+    opened = []
+    monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(a) or pytest.fail("opened"))
+    expect_error(lambda: images.read_image(str(path), None, 784), path, "4000x4000")
+    assert not opened
+
+
 def test_png_that_pillow_cannot_decode_is_a_value_error(tmp_path):
     pytest.importorskip("PIL")
     path = tmp_path / "short.png"  # the header promises 64x64 pixels, the data holds 2x2

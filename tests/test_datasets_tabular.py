@@ -100,6 +100,56 @@ def test_csv_binary_file_is_a_value_error(tmp_path):
         load_csv(path)
 
 
+PLAIN_AND_QUIRKY = [
+    TABLE, "a,b\r\n1,2\r\n\r\n3,4\r\n", "a,b\r1,2\r3,4", "\ufeffa,b\n 1 ,+2\n.5,5.\n", "a,b\n\"1\",2\n",
+    "id,a,label\nx,1,0\ny,2,1\n", "a,b\n1,1_0\n", "a,b\n1,#2\n", "a,b\n1,2\n\t\n3,1e300\n",
+]
+
+
+@pytest.mark.parametrize("text", PLAIN_AND_QUIRKY)
+def test_csv_fast_path_reads_what_the_strict_reader_reads(tmp_path, text, monkeypatch):
+    """The vectorised pass and the cell-by-cell reader agree, value for value and error for error."""
+    from seqnn.datasets import tabular
+
+    path = write_csv(tmp_path, text)
+    kwargs = {"target": "label", "features": ["a"]} if "label" in text else {}
+
+    def read(**extra):
+        try:
+            return load_csv(path, **kwargs, **extra)
+        except ValueError as e:
+            return str(e)
+
+    fast = read(), read(dtype="float64")
+    monkeypatch.setattr(tabular, "read_plain_csv", lambda *args: None)
+    strict = read(), read(dtype="float64")
+    for a, b in zip(fast, strict):
+        if isinstance(a, str) or isinstance(b, str):
+            assert a == b
+        else:
+            for u, v in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+                assert u.dtype == v.dtype
+                np.testing.assert_array_equal(u, v)
+
+
+def test_csv_plain_file_takes_the_fast_path(tmp_path, monkeypatch):
+    from seqnn.datasets import tabular
+
+    def strict(*args):
+        raise AssertionError("a plain file was read cell by cell")
+
+    monkeypatch.setattr(tabular, "_read_strictly", strict)
+    x, y = load_csv(write_csv(tmp_path, "id,a,b,label\nx,1,2,0\n\ny,3,4,1\n"), target="label", features=["a", "b"])
+    np.testing.assert_array_equal(x, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(y, [0, 1])
+
+
+def test_csv_bad_cell_after_the_fast_pass_fails_is_still_named(tmp_path):
+    rows = "\n".join(f"{i},{i}" for i in range(1000))
+    with pytest.raises(ValueError, match=r"line 1003, column 'b': 'oops' is not a number"):
+        load_csv(write_csv(tmp_path, f"a,b\n{rows}\n\n1,oops\n"))
+
+
 def test_csv_missing_file_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_csv(tmp_path / "absent.csv")

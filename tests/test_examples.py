@@ -50,6 +50,14 @@ def test_custom_callback_example():
     assert "reached 0.5" in out and "stopping" in out and "epochs run: 30 of 30" not in out
 
 
+def test_training_plots_example_draws_three_figures(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = run_example("training_plots.py", "--epochs", "3", "--out-dir", str(tmp_path))
+    assert "saved training_curves.png, confusion_matrix.png and model.png" in out
+    for name in ("training_curves.png", "confusion_matrix.png", "model.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+
+
 def test_resume_training_example():
     out = run_example("resume_training.py", "--epochs", "3", "--interrupt-after", "1")
     assert "run 1: simulated crash in epoch 2" in out

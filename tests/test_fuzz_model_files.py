@@ -14,9 +14,10 @@ must also leave the model as it was.
 
 The default run does a few hundred cases (seconds). The long run
 (``pytest -m long tests/test_fuzz_model_files.py``) does ``SEQNN_FUZZ_CASES``
-(default 100,000) per reader, saves failing files under ``SEQNN_FUZZ_OUT``
-(default: the test's temporary directory) and writes its counts to
-``fuzz-model-summary.json`` there.
+(default 100,000) per reader (``SEQNN_FUZZ_READERS`` picks some), in chunks of 10,000, saves failing files
+under ``SEQNN_FUZZ_OUT`` (default: the test's temporary directory) and writes its counts to
+``fuzz-model-summary.json`` there after every chunk; run again with the same settings, it goes on where an
+interrupted campaign stopped.
 """
 import json
 import os
@@ -201,18 +202,47 @@ def test_the_unmutated_seeds_load(seeded_readers, tmp_path):
 def test_fuzz_long(tmp_path):
     out = os.environ.get("SEQNN_FUZZ_OUT") or str(tmp_path)
     seed = int(os.environ.get("SEQNN_FUZZ_SEED", "1"))
-    summary, problems = {}, []
+    chosen = os.environ.get("SEQNN_FUZZ_READERS")  # e.g. "backup,load_weights"; all four by default
+    summary_path = os.path.join(out, "fuzz-model-summary.json")
+    summary = _resumable_summary(summary_path, seed)
+    failures = []
     for name, reader in readers(os.path.join(out, "model-seeds")).items():
-        tally = run(reader, LONG_CASES, seed=seed, workdir=os.path.join(out, "work"),
-                    save_dir=os.path.join(out, "failed"))
-        summary[name] = tally.summary()
-        print(name, summary[name], flush=True)
-        with open(os.path.join(out, "fuzz-model-summary.json"), "w") as f:
-            json.dump({"seed": seed, "cases_per_reader": LONG_CASES, "readers": summary}, f, indent=1)
-        if tally.failures:
-            problems.append((name, tally))
-    for name, tally in problems:
-        check(tally, name)
+        if chosen and name not in chosen.split(","):
+            continue
+        totals = summary["readers"].setdefault(name, {"chunks": 0, "cases": 0, "loaded": 0, "value_errors": 0,
+                                                      "failures": 0, "max_rss_growth_mib": 0.0, "seconds": 0.0})
+        # In chunks, each saved as it ends, so that a campaign cut short goes on where it stopped.
+        while totals["cases"] < LONG_CASES:
+            cases = min(LONG_CASES_PER_CHUNK, LONG_CASES - totals["cases"])
+            tally = run(reader, cases, seed=f"{seed}.{totals['chunks']}", workdir=os.path.join(out, "work"),
+                        save_dir=os.path.join(out, "failed"))
+            part = tally.summary()
+            totals["chunks"] += 1
+            for key in ("cases", "loaded", "value_errors", "failures", "seconds"):
+                totals[key] = round(totals[key] + part[key], 1) if key == "seconds" else totals[key] + part[key]
+            totals["max_rss_growth_mib"] = max(totals["max_rss_growth_mib"], part["max_rss_growth_mib"])
+            totals["memory_checked"] = part["memory_checked"]
+            with open(summary_path, "w") as f:
+                json.dump(summary, f, indent=1)
+            failures += [(name, i, problem) for i, problem in tally.failures]
+        print(name, totals, flush=True)
+    shown = "\n".join(f"{name} case {i}: {problem}" for name, i, problem in failures[:5])
+    assert not failures and all(t["failures"] == 0 for t in summary["readers"].values()), shown
+
+
+LONG_CASES_PER_CHUNK = 10_000
+
+
+def _resumable_summary(path: str, seed: int) -> dict:
+    """The counts of an earlier run of the same campaign (seed and size), to go on from; else a new one."""
+    try:
+        with open(path) as f:
+            summary = json.load(f)
+        if summary.get("seed") == seed and summary.get("cases_per_reader") == LONG_CASES:
+            return summary
+    except (OSError, ValueError):
+        pass
+    return {"seed": seed, "cases_per_reader": LONG_CASES, "readers": {}}
 
 
 # ------------------------------------------------------------------ config values, by hypothesis ---

@@ -42,6 +42,7 @@ CATALOGUE = {
     "Permute": (lambda: layers.Permute((2, 1)), (3, 5)),
     "RepeatVector": (lambda: layers.RepeatVector(3), (5,)),
     "Rescaling": (lambda: layers.Rescaling(1 / 255, offset=-0.5), (6,)),
+    "Normalization": (lambda: layers.Normalization(mean=[0.5, -1.0, 2.0], variance=[4.0, 0.25, 0.0]), (5, 3)),
     "Conv1D-causal-dilated": (lambda: layers.Conv1D(4, 3, padding="causal", dilation_rate=2), (9, 3)),
     "Conv2D-same-strided": (lambda: layers.Conv2D(5, 3, strides=2, padding="same", activation="relu"), (7, 6, 3)),
     "Conv2D-valid-1x1": (lambda: layers.Conv2D(2, 1), (3, 3, 1)),

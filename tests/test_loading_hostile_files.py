@@ -343,3 +343,14 @@ def test_seqnn_train_reports_a_hostile_json_config_in_one_line(tmp_path, capsys)
     status = cli_train.main(["--model", str(config), "--epochs", "1"])
     err = capsys.readouterr().err
     assert status == 2 and "nested too deeply" in err and err.count("\n") == 1, err
+
+
+def test_a_compile_config_cannot_ask_a_metric_for_billions_of_thresholds(saved):
+    # Found by the fuzz suite: AUC built its thresholds from the number in the file, 4 GB for 5e9 of them.
+    path, raw = saved
+    config = metadata_json(raw, "compile_config")
+    config["metrics"] = [{"class_name": "AUC", "config": {"num_thresholds": 5_000_000_000}}]
+    path.write_bytes(with_metadata(raw, compile_config=config))
+    error, peak = peak_memory(lambda: sn.load_model(path))
+    assert isinstance(error, ValueError) and "num_thresholds must be an integer from 2 to 1,000,000" in str(error)
+    assert str(path) in str(error) and peak < 5 * MiB

@@ -543,6 +543,20 @@ def test_confusion_and_report_against_sklearn(data):
     assert ours["accuracy"] == pytest.approx(theirs["accuracy"])
 
 
+def test_macro_average_skips_classes_in_neither_labels_nor_predictions():
+    """3 of 3 correct over 10 possible classes: scikit-learn's macro average is 1.0 (labels present in
+    y_true or y_pred), not 0.3."""
+    report = M.classification_report([1, 2, 2], [1, 2, 2], num_classes=10)
+    for field in ("precision", "recall", "f1-score"):
+        assert report["macro avg"][field] == 1.0
+    report = M.classification_report([0, 1], [0, 2], num_classes=5)  # 2 is only predicted: it counts
+    assert report["macro avg"]["recall"] == pytest.approx((1 + 0 + 0) / 3)
+    skm = pytest.importorskip("sklearn.metrics")
+    theirs = skm.classification_report([0, 1], [0, 2], output_dict=True, zero_division=0)
+    for field in ("precision", "recall", "f1-score"):
+        assert report["macro avg"][field] == pytest.approx(theirs["macro avg"][field])
+
+
 # ------------------------------------------------ streaming and weights ---
 
 def _classification_cases(scores, labels):
@@ -665,7 +679,7 @@ def test_output_width_cannot_change_between_batches():
     (lambda: M.Recall(class_id=-1), "class_id must be a non-negative integer"),
     (lambda: M.Precision(average="macro", top_k=2), "cannot be combined with top_k"),
     (lambda: M.Recall(average="macro", thresholds=[0.2, 0.5]), "takes one threshold"),
-    (lambda: M.AUC(num_thresholds=1), "num_thresholds must be an integer > 1"),
+    (lambda: M.AUC(num_thresholds=1), "num_thresholds must be an integer from 2 to 1,000,000"),
     (lambda: M.AUC(curve="DET"), "curve must be 'ROC' or 'PR'"),
     (lambda: M.AUC(summation_method="riemann"), "summation_method must be one of"),
     (lambda: M.AUC(num_labels=3), "num_labels is needed only when multi_label=True"),

@@ -17,6 +17,7 @@ import numpy as np
 GAMMA = 0x9E3779B97F4A7C15
 _MIX = ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB))
 _MASK64 = 2**64 - 1
+MAX_OFFSET = 2**62
 
 
 def words(seed: int, offset: int, count: int) -> np.ndarray:
@@ -66,4 +67,12 @@ class CounterStream:
         if not isinstance(value, dict) or "splitmix64" not in value:
             raise ValueError("random stream state: expected {'splitmix64': [seed, offset]} (a checkpoint from an "
                              f"older seqnn stored another generator), got {value!r}")
-        self.seed, self.offset = (int(v) for v in value["splitmix64"])
+        pair = value["splitmix64"]
+        # A checkpoint is read from disk: the seed is a 64-bit key, and an offset past 2**62 words is no
+        # stream that ran (and would overflow the int64 positions that words() computes).
+        if (not isinstance(pair, (list, tuple)) or len(pair) != 2
+                or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair)
+                or not 0 <= pair[0] <= _MASK64 or not 0 <= pair[1] <= MAX_OFFSET):
+            raise ValueError(f"random stream state: expected {{'splitmix64': [seed, offset]}} with 0 <= seed < 2**64 "
+                             f"and 0 <= offset <= 2**62, got {value!r}")
+        self.seed, self.offset = int(pair[0]), int(pair[1])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+from ..distribute.base import distribution_of
 from .callback import Callback
 
 BACKUP_NAME = "backup.safetensors"
@@ -36,6 +37,12 @@ class BackupAndRestore(Callback):
     ``set_epoch(n)`` and an ``epoch`` count (fit tells it which epoch each of
     its epochs is) or must yield the same batches whenever it is iterated
     (the protocol: :class:`seqnn.models.data.LoaderBatches`).
+
+    In data-parallel training rank 0 writes and deletes the backup, and every
+    process restores from it: ``backup_dir`` must be storage that every
+    process sees (a shared file system across machines). The processes wait
+    for each other before looking for it, and refuse to start if they
+    disagree on whether it exists.
     """
 
     runs_last = True
@@ -60,7 +67,12 @@ class BackupAndRestore(Callback):
 
     def on_train_begin(self, logs=None):
         self._batches_seen = 0
-        if os.path.exists(self.backup_path):
+        distribution = distribution_of(self.model)
+        distribution.barrier("BackupAndRestore: waiting for rank 0's last backup")
+        found = os.path.exists(self.backup_path)
+        distribution.check_same(found, f"whether the backup {self.backup_path} exists (backup_dir must be storage "
+                                       "every process sees)")
+        if found:
             self.model.restore_training(self.backup_path)
 
     def on_train_batch_end(self, batch, logs=None):
@@ -74,5 +86,5 @@ class BackupAndRestore(Callback):
             self.model.backup_training(self.backup_path)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.exists(self.backup_path):
+        if self.delete_checkpoint and distribution_of(self.model).is_chief and os.path.exists(self.backup_path):
             os.unlink(self.backup_path)

@@ -6,6 +6,7 @@ import os
 import warnings
 
 from ..argument_checks import check_bool
+from ..distribute.base import distribution_of
 from ._state import check_keys, whole_number
 from .callback import Callback
 
@@ -32,7 +33,7 @@ class CSVLogger(Callback):
     :meth:`get_state`) instead of truncating it first. It is open only while
     a row is written: a ``fit`` that fails (an exception, Ctrl-C) between
     two epochs never reaches ``on_train_end``, and must not leave an open
-    file behind.
+    file behind. In data-parallel training only rank 0 writes the file.
 
     Args:
         filename: path of the CSV file.
@@ -106,6 +107,8 @@ class CSVLogger(Callback):
         self._reset()
 
     def on_epoch_end(self, epoch, logs=None):
+        if not distribution_of(self.model).is_chief:
+            return
         logs = logs or {}
         if not self._prepared:
             self._prepare()
@@ -122,6 +125,8 @@ class CSVLogger(Callback):
         self._header_written = True
 
     def on_train_end(self, logs=None):
+        if not distribution_of(self.model).is_chief:
+            return
         if not self._prepared:
             self._prepare()  # no epoch ran: still leave the file Keras would (created, or truncated to the backup)
         self._prepared = False

@@ -6,6 +6,7 @@ import string
 import warnings
 
 from ..argument_checks import check_bool, check_verbose
+from ..distribute.base import distribution_of
 from ..file_names import NATIVE_SUFFIX, KerasFileNameWarning, check_save_path
 from ._output import print_msg
 from ._state import check_keys, encoded_float, whole_number
@@ -25,6 +26,10 @@ def _check_template(filepath: str) -> None:
                          "e.g. {epoch:02d} or {val_loss:.3f}")
 
 
+def _silent(message: str) -> None:
+    """What a data-parallel process other than rank 0 prints: nothing."""
+
+
 class ModelCheckpoint(MonitorCallback):
     """Save the model or its weights every epoch (or every N batches), optionally only when it improves.
 
@@ -32,7 +37,9 @@ class ModelCheckpoint(MonitorCallback):
     whole model: config, weights, optimizer state; reload with
     ``seqnn.load_model``) or ``model.save_weights`` (``save_weights_only``;
     reload with ``model.load_weights``). A crash mid-write leaves the
-    previous file intact. A missing parent directory is created.
+    previous file intact. A missing parent directory is created. In
+    data-parallel training only rank 0 writes and prints (every process
+    keeps the same ``best``).
 
     ``filepath`` is a template filled with ``str.format``: ``{epoch}`` is the
     1-based epoch (as in Keras), every logs key is available
@@ -114,7 +121,7 @@ class ModelCheckpoint(MonitorCallback):
     def _save(self, epoch: int, batch: int | None, logs: dict | None) -> None:
         logs = logs or {}
         filepath = self._file_path(epoch, batch, logs)
-        if not self._should_save(epoch, logs, filepath):
+        if not self._should_save(epoch, logs, filepath) or not distribution_of(self.model).is_chief:
             return
         if os.path.isdir(filepath):
             raise ValueError(f"ModelCheckpoint: filepath {filepath} is an existing directory; give a file path "
@@ -131,9 +138,10 @@ class ModelCheckpoint(MonitorCallback):
                 self.model.save(filepath)
 
     def _should_save(self, epoch: int, logs: dict, filepath: str) -> bool:
+        say = print_msg if distribution_of(self.model).is_chief else _silent
         if not self.save_best_only:
             if self.verbose > 0:
-                print_msg(f"Epoch {epoch + 1}: saving model to {filepath}")
+                say(f"Epoch {epoch + 1}: saving model to {filepath}")
             return True
         current = self.get_monitor_value(logs)
         if current is None:
@@ -142,8 +150,8 @@ class ModelCheckpoint(MonitorCallback):
         best = f"{self.best:.5f}" if self.best is not None else "-inf" if self.direction == "max" else "inf"
         if self._is_improvement(current, self.best):
             if self.verbose > 0:
-                print_msg(f"Epoch {epoch + 1}: {self.monitor} improved from {best} to {current:.5f}, "
-                          f"saving model to {filepath}")
+                say(f"Epoch {epoch + 1}: {self.monitor} improved from {best} to {current:.5f}, "
+                    f"saving model to {filepath}")
             self.best = current
             return True
         if self.verbose > 0:

@@ -6,6 +6,7 @@ import time
 from typing import TextIO
 
 from ..argument_checks import describe
+from ..distribute.base import distribution_of
 from ._live_bar import LiveBar, terminal_width, wrap_parts
 from ._output import format_logs
 from .callback import Callback
@@ -83,6 +84,8 @@ class ProgbarLogger(Callback):
         super().set_params(params)
         if "verbose" in params:
             self.verbose = check_verbose(params["verbose"])
+        if not distribution_of(self.model).is_chief:
+            self.verbose = 0  # data-parallel training: one progress display, rank 0's
 
     # ------------------------------------------------------------- output ---
     @property

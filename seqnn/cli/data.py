@@ -9,13 +9,16 @@ are computed on the training part only.
 """
 from __future__ import annotations
 
+import csv
 import os
+import shlex
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
 import numpy as np
 
 from .. import datasets
+from ..datasets import tabular
 from .args import column
 from .errors import UsageError
 from .presets import ModelSpec
@@ -40,7 +43,6 @@ NAMED = {
 ALIASES = {"fashion-mnist": "fashion_mnist", "fashion": "fashion_mnist"}
 FILE_DEFAULTS = {"epochs": 20, "batch_size": 32}
 MAX_CLASSES = 100
-MAX_STANDARDIZED_FEATURES = 1024  # the standardising layer is a diagonal Dense: features² weights
 
 
 @dataclass
@@ -72,9 +74,12 @@ def dataset_name(text: str) -> str | None:
 
 
 def load(data: str, data_dir: str | None = None, target: str | None = None, task: str = "auto",
-         test_split: float = 0.2, limit: int | None = None, seed: int | None = 0) -> TrainingData:
-    """Load ``--data`` for training (see the module docstring)."""
+         test_split: float = 0.2, limit: int | None = None, seed: int | None = 0,
+         drop: list[str] | None = None) -> TrainingData:
+    """Load ``--data`` for training (see the module docstring); ``drop``: CSV columns to leave out."""
     name = dataset_name(data)
+    if drop and os.path.splitext(data)[1].lower() != ".csv":
+        raise UsageError(f"--drop applies to CSV files; {data!r} is not one")
     if name is not None:
         named = NAMED[name]
         (x, y), (xt, yt) = named.load_data(data_dir)
@@ -95,7 +100,7 @@ def load(data: str, data_dir: str | None = None, target: str | None = None, task
     if ext == ".csv":
         if not target:
             raise UsageError("--target: name the CSV column that holds the targets (e.g. --target label)")
-        x, y = datasets.load_csv(data, target=column(target))
+        x, y = _load_csv(data, column(target), [column(c) for c in drop or []])
         split = None
     else:
         if target:
@@ -118,6 +123,36 @@ def load(data: str, data_dir: str | None = None, target: str | None = None, task
         x, y = x[:limit], y[:limit]
     spec = _file_spec(x, y, yt, task)
     return TrainingData(os.path.basename(data), source, x, y, xt, yt, task, spec, dict(FILE_DEFAULTS))
+
+
+def _load_csv(path: str, target: str | int, drop: list) -> tuple[np.ndarray, np.ndarray]:
+    """``load_csv`` for training: every column but the target and ``drop``, with a hint for a text column."""
+    try:
+        return datasets.load_csv(path, target=target, drop=drop or None)
+    except tabular.CsvCellError as e:
+        if "not a number" not in e.problem or "not a finite" in e.problem:
+            raise
+        if e.column == _column_name(path, target):
+            raise UsageError(f"{e} (the --target column must hold numbers: class ids 0..{MAX_CLASSES - 1} "
+                             "or values)") from None
+        raise UsageError(f"{e} (a text column? leave it out with --drop {_quoted(e.column)})") from None
+    except ValueError as e:
+        if str(e).startswith("drop:"):
+            raise UsageError(f"--{e}") from None
+        raise
+
+
+def _column_name(path: str, column: str | int) -> str:
+    """The name of ``column`` (a name, or an index into the header of the CSV file ``path``)."""
+    if isinstance(column, str):
+        return column
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        header = tabular.read_header(csv.reader(f), path)
+    return header[column]
+
+
+def _quoted(name: str) -> str:
+    return shlex.quote(name)
 
 
 def _check_values(path: str, *arrays: np.ndarray) -> None:
@@ -153,7 +188,7 @@ def _file_spec(x: np.ndarray, y: np.ndarray, yt: np.ndarray, task: str) -> Model
     scale, stats = None, None
     if x.dtype == np.uint8:
         scale = 1 / 255
-    elif len(shape) == 1 and shape[0] <= MAX_STANDARDIZED_FEATURES:
+    elif len(shape) == 1:
         xf = np.asarray(x, np.float64)
         std = xf.std(axis=0)
         stats = (xf.mean(axis=0), np.where(std > 0, std, 1.0))

@@ -1,24 +1,43 @@
-"""How the console commands report mistakes: one line on stderr, exit status 2, no traceback.
+"""How the console commands report errors: a user mistake in one line (exit 2), anything else with its traceback.
 
-A user mistake is anything seqnn raises as ``ValueError`` / ``TypeError``
-(bad data, an unknown name, a file that is not what it claims), a missing or
-unreadable file, or a :class:`UsageError` raised by the command itself.
-Anything else is a bug and keeps its traceback. ``SEQNN_DEBUG=1`` shows the
-traceback for user mistakes too.
+A user mistake is an error that seqnn raises on purpose about what it was
+given: a :class:`~seqnn.errors.UserInputError` (:class:`UsageError`, a data
+file that cannot be read, an unknown name, an unavailable backend, ...), a
+``ValueError`` / ``TypeError`` raised by one of seqnn's own checks (a
+``raise`` statement inside the seqnn package), or a missing or unreadable
+file. Such an error is reported as one line on stderr, exit status 2, naming
+the line of the user's ``--model`` file it came from when there is one.
+
+Anything else (an error in the user's ``build_model()``, a SyntaxError in a
+``--model`` file, a bug in seqnn) is reported with the traceback of the
+user's code (seqnn's and the libraries' frames hidden, but for the one that
+raised), exit status 1. ``SEQNN_DEBUG=1`` shows the full traceback of any
+error.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import sysconfig
+import traceback
 from typing import Callable, Sequence
+
+from ..errors import UserInputError
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 _USER_OS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
 
 
-class UsageError(Exception):
+EXIT_BUG = 1
+DEBUG_HINT = "SEQNN_DEBUG=1 shows the full traceback of any error"
+_SEQNN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_LIBRARY_DIRS = tuple({os.path.abspath(p) + os.sep for p in (sysconfig.get_paths()[k] for k in
+                                                            ("stdlib", "platstdlib", "purelib", "platlib"))})
+
+
+class UsageError(UserInputError):
     """A mistake in how a command was called; its message is shown as is."""
 
 
@@ -41,8 +60,9 @@ def one_line(error: BaseException) -> str:
 def run(prog: str, main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None) -> int:
     """Call ``main(argv)`` and return the command's exit status.
 
-    0: done. 2: a user mistake, reported as one line on stderr. 130:
-    interrupted (Ctrl-C). 1: the reader of stdout went away. argparse's own
+    0: done. 2: a user mistake, reported as one line on stderr. 1: any
+    other error (reported with the user's traceback), or the reader of
+    stdout went away. 130: interrupted (Ctrl-C). argparse's own
     exits (``--help``, ``--version``, a bad command line) are returned as
     their status too, so that ``main`` called from Python never raises
     SystemExit.
@@ -53,11 +73,6 @@ def run(prog: str, main: Callable[[Sequence[str] | None], int | None], argv: Seq
         if e.code is None or isinstance(e.code, int):
             return e.code or 0
         raise
-    except (UsageError, ValueError, TypeError, *_USER_OS_ERRORS) as e:
-        if os.environ.get("SEQNN_DEBUG"):
-            raise
-        print(f"{prog}: error: {one_line(e)}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -66,3 +81,50 @@ def run(prog: str, main: Callable[[Sequence[str] | None], int | None], argv: Seq
         # interpreter's final flush does not fail a second time.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except Exception as e:
+        if os.environ.get("SEQNN_DEBUG"):
+            raise
+        if is_user_mistake(e):
+            user = _user_frames(e)
+            where = f" (from {user[-1].filename}, line {user[-1].lineno})" if user else ""
+            print(f"{prog}: error: {one_line(e)}{where}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"{prog}: error: {type(e).__name__} (in the model file's code, or a bug in seqnn):\n"
+              f"{user_traceback(e)}{prog}: {DEBUG_HINT}", file=sys.stderr)
+        return EXIT_BUG
+
+
+def is_user_mistake(error: BaseException) -> bool:
+    """Whether ``error`` reports a mistake in what the command was given, rather than a bug (module docstring)."""
+    if isinstance(error, (UserInputError, *_USER_OS_ERRORS)):
+        return True
+    if not isinstance(error, (ValueError, TypeError)) or isinstance(error, SyntaxError):
+        return False
+    frames = traceback.extract_tb(error.__traceback__)
+    # A check raises on purpose; an operation that fails (None + 1, a bad reshape) is a bug.
+    return bool(frames) and _in_seqnn(frames[-1].filename) and (frames[-1].line or "").startswith("raise")
+
+
+def user_traceback(error: BaseException) -> str:
+    """The traceback of ``error`` with only the user's frames and the frame that raised it; then the error."""
+    frames = traceback.extract_tb(error.__traceback__)
+    shown = traceback.StackSummary.from_list(
+        [f for i, f in enumerate(frames) if i == len(frames) - 1 or _is_users(f.filename)])
+    head = "Traceback (most recent call last; seqnn's and the libraries' frames left out):\n" if shown else ""
+    return head + "".join(shown.format()) + "".join(traceback.format_exception_only(type(error), error))
+
+
+def _user_frames(error: BaseException) -> list:
+    return [f for f in traceback.extract_tb(error.__traceback__) if _is_users(f.filename)]
+
+
+def _in_seqnn(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_SEQNN_DIR)
+
+
+def _is_users(filename: str) -> bool:
+    """A frame of the user's code: neither seqnn, nor the standard library or installed packages."""
+    if filename.startswith("<"):  # <frozen importlib._bootstrap> and the like
+        return False
+    path = os.path.abspath(filename)
+    return not path.startswith(_SEQNN_DIR) and not path.startswith(_LIBRARY_DIRS)

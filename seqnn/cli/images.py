@@ -1,30 +1,26 @@
-"""Reading one image as a numpy array: PGM (built in), PNG / JPEG / others through Pillow (optional).
+"""Reading one image as a numpy array: PGM (built in, :mod:`.pgm`), PNG / JPEG / others through Pillow.
 
-PGM (``P2`` text or ``P5`` binary, 8- or 16-bit) is parsed here, strictly:
-a truncated file or a bad header is a ValueError naming the file. Other
-formats need Pillow (``pip install seqnn[images]``); whatever Pillow raises
-for bad bytes becomes that ValueError too, and an image declaring more pixels
-than Pillow's limit for untrusted files is refused before it is decoded. Pixel values are
-returned as stored (0..maxval); the model's own Rescaling expects the range
-of the data it was trained on (0..255 for MNIST).
+Formats other than PGM need Pillow (``pip install seqnn[images]``). Whatever
+Pillow raises for bad bytes becomes a :class:`~seqnn.datasets.DataFileError`
+naming the file, and an image that declares more pixels than the caller can
+use (``max_pixels``: the model's input) or than Pillow's limit for untrusted
+files is refused before it is decoded: a compressed image of a few bytes can
+declare millions of pixels. Pixel values are returned as stored (0..maxval);
+the model's own Rescaling expects the range of the data it was trained on
+(0..255 for MNIST).
 """
 from __future__ import annotations
 
 import os
-import re
+import struct
 
 import numpy as np
 
 from ..datasets.errors import DataFileError
+from .pgm import read_pgm
 
 PGM_EXTENSIONS = (".pgm", ".pnm")
 PILLOW_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-_GAP = re.compile(rb"(?:\s|#[^\n]*(?:\n|\Z))*")  # bytes patterns: \s and \d are ASCII only
-_NUMBER = re.compile(rb"\d+")
-_MAX_HEADER_DIGITS = 9  # a side of up to a billion pixels; int() of a longer run is slow and meaningless
-_MAX_VALUE_DIGITS = 5  # pixel values are at most 65535 (a 16-bit PGM)
-_P2_SLICE = 1 << 16
-_SPACE = re.compile(rb"\s")
 
 
 def read_image(path: str, channels: int | None = None, max_pixels: int | None = None) -> np.ndarray:
@@ -42,79 +38,18 @@ def read_image(path: str, channels: int | None = None, max_pixels: int | None = 
     return _read_with_pillow(path, channels, max_pixels)
 
 
-def read_pgm(path: str) -> np.ndarray:
-    """A PGM image (P2 or P5) as uint8 (maxval < 256) or uint16, shape (height, width)."""
-    with open(path, "rb") as f:
-        blob = f.read()
-    magic = blob[:2]
-    if magic not in (b"P2", b"P5"):
-        raise DataFileError(path, f"not a PGM image (expected magic P2 or P5, got {magic!r})")
-    fields, pos = [], 2
-    for field in ("width", "height", "maxval"):
-        pos = _GAP.match(blob, pos).end()  # whitespace, and '#' comments up to the end of the line
-        number = _NUMBER.match(blob, pos)
-        if number is None:
-            raise DataFileError(path, f"bad PGM header (expected the {field}, a decimal number, at byte {pos})")
-        if len(number.group()) > _MAX_HEADER_DIGITS:
-            raise DataFileError(path, f"bad PGM header: the {field} has {len(number.group())} digits")
-        fields.append(int(number.group()))
-        pos = number.end()
-    width, height, maxval = fields
-    if width <= 0 or height <= 0 or not 0 < maxval < 65536:
-        raise DataFileError(path, f"bad PGM header: width {width}, height {height}, maxval {maxval}")
-    count = width * height
-    if magic == b"P5":
-        if pos >= len(blob) or not blob[pos:pos + 1].isspace():
-            raise DataFileError(path, "bad PGM header (no whitespace before the pixel data)")
-        data = blob[pos + 1:]
-        dtype = np.dtype(np.uint8) if maxval < 256 else np.dtype(">u2")
-        need = count * dtype.itemsize
-        if len(data) < need:
-            raise DataFileError(path, f"truncated PGM: {width}x{height} needs {need} bytes of pixels, "
-                                      f"found {len(data)}")
-        pixels = np.frombuffer(data, dtype, count=count)
-    else:
-        pixels = _p2_values(blob, pos, count, f"{width}x{height}", path)
-    if pixels.max(initial=0) > maxval:
-        raise DataFileError(path, f"pixel values must be in 0..{maxval} (the header's maxval), got "
-                                  f"{int(pixels.min())}..{int(pixels.max())}")
-    return pixels.astype(np.uint8 if maxval < 256 else np.uint16).reshape(height, width)
-
-
-def _p2_values(blob: bytes, pos: int, count: int, size: str, path: str) -> np.ndarray:
-    """The first ``count`` whitespace-separated decimal values after ``pos``, parsed a slice at a time:
-    splitting the whole raster at once costs a bytes object per value, twenty times the file."""
-    room = max(0, (len(blob) - pos) // 2)  # every value takes a separator before it and a digit
-    if count > room:
-        raise DataFileError(path, f"truncated PGM: {size} needs {count} values, the file has room for {room}")
-    values = np.empty(count, np.uint32)
-    filled, start = 0, pos
-    while filled < count and start < len(blob):
-        end = min(len(blob), start + _P2_SLICE)
-        if end < len(blob):  # never cut a value in two
-            space = _SPACE.search(blob, end)
-            end = space.start() if space else len(blob)
-        tokens = blob[start:end].split()
-        start = end
-        if any(len(t) > _MAX_VALUE_DIGITS or not t.isdigit() for t in tokens):
-            raise DataFileError(path, "a P2 PGM must hold whitespace-separated integers 0..65535")
-        take = min(len(tokens), count - filled)
-        values[filled:filled + take] = [int(t) for t in tokens[:take]]
-        filled += take
-    if filled < count:
-        raise DataFileError(path, f"truncated PGM: {size} needs {count} values, found {filled}")
-    return values
-
-
 def _read_with_pillow(path: str, channels: int | None, max_pixels: int | None) -> np.ndarray:
     try:
         from PIL import Image
     except ImportError:
         raise ValueError(f"{path}: reading {os.path.splitext(path)[1] or 'this'} images needs Pillow: "
                          "pip install 'seqnn[images]' (or convert the image to PGM)") from None
+    webp = _webp_size(path)
+    if webp is not None:  # Pillow's WebP decoder allocates its canvas when the file is opened
+        _check_pixel_count(webp, Image.MAX_IMAGE_PIXELS, max_pixels, path)
     try:
         with Image.open(path) as image:
-            _check_pixel_count(image, Image.MAX_IMAGE_PIXELS, max_pixels, path)
+            _check_pixel_count(image.size, Image.MAX_IMAGE_PIXELS, max_pixels, path)
             mode = "L" if channels in (None, 1) else "RGB"
             array = np.asarray(image.convert(mode))
     except (DataFileError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError):
@@ -127,10 +62,10 @@ def _read_with_pillow(path: str, channels: int | None, max_pixels: int | None) -
     return array if channels in (None, 1) else array[..., :channels]
 
 
-def _check_pixel_count(image, pillow_limit: int | None, max_pixels: int | None, path: str) -> None:
+def _check_pixel_count(size: tuple, pillow_limit: int | None, max_pixels: int | None, path: str) -> None:
     """Refuse, before decoding, more pixels than the caller can use or than Pillow's own limit for
     untrusted images (Pillow only warns up to twice it): a few bytes of header must not cost megabytes."""
-    width, height = image.size
+    width, height = size
     if max_pixels is not None and width * height > max_pixels:
         raise DataFileError(path, "more pixels than the model takes",
                             f"{path}: wrong shape for this model: the image is {width}x{height} "
@@ -138,6 +73,24 @@ def _check_pixel_count(image, pillow_limit: int | None, max_pixels: int | None, 
     if pillow_limit and width * height > pillow_limit:
         raise DataFileError(path, f"declares {width}x{height} pixels, more than the {pillow_limit} that Pillow "
                                   "decodes from untrusted files (PIL.Image.MAX_IMAGE_PIXELS)")
+
+
+def _webp_size(path: str) -> tuple[int, int] | None:
+    """(width, height) that a WebP file declares, read from its first chunk; None for other files."""
+    with open(path, "rb") as f:
+        head = f.read(30)
+    if len(head) < 30 or head[:4] != b"RIFF" or head[8:12] != b"WEBP":
+        return None
+    chunk = head[12:16]
+    if chunk == b"VP8X":  # the extended format: a canvas of 24-bit (width - 1) and (height - 1)
+        return int.from_bytes(head[24:27], "little") + 1, int.from_bytes(head[27:30], "little") + 1
+    if chunk == b"VP8L":  # lossless: 14-bit (width - 1) and (height - 1) after the signature byte
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 ":  # lossy: 14-bit width and height after the frame tag and the start code
+        width, height = struct.unpack("<HH", head[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    return None
 
 
 def _short(text: str, limit: int = 200) -> str:

@@ -39,7 +39,8 @@ examples:
 INPUT: {inputs.SUPPORTED}.
 Samples are fed to the model as stored (a model saved by seqnn-train does its own scaling); a file whose
 samples hold the model's number of values is reshaped to the model's input shape.
-A mistake (missing file, wrong shape for the model) exits with status 2 and one line on stderr.
+A mistake (missing file, wrong shape for the model) exits with status 2 and one line on stderr; any other
+error exits with 1 and a traceback. SEQNN_DEBUG=1 shows the full traceback of any error.
 """
 
 

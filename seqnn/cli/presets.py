@@ -1,9 +1,10 @@
 """Built-in models for ``seqnn-train --model NAME``, shaped to the data they will see.
 
 Every preset takes raw data as stored (uint8 pixels, CSV values): the input
-scaling lives inside the model (a ``Rescaling`` layer, or a frozen
-standardising ``Dense`` for tabular data), so a saved model predicts from raw
-files directly.
+scaling lives inside the model (a ``Rescaling`` layer, or a ``Normalization``
+layer holding each feature's mean and variance for tabular data), so a saved
+model predicts from raw files directly. Regression presets end in an inverted
+``Normalization`` that puts the outputs back in the targets' units.
 
 * ``mlp``: Rescaling → Flatten → Dense(256, relu) → Dropout(0.2) →
   Dense(128, relu) → Dropout(0.2) → Dense(classes, softmax). On MNIST in 10
@@ -92,7 +93,7 @@ def _inputs(model: Sequential, spec: ModelSpec) -> Sequential:
         model.add(L.Rescaling(spec.scale))
     if spec.feature_stats is not None:
         mean, std = spec.feature_stats
-        add_frozen_affine(model, 1.0 / std, -mean / std, "standardize")
+        model.add(L.Normalization(mean=mean, variance=np.square(std), name="standardize"))
     return model
 
 
@@ -102,20 +103,8 @@ def _head(model: Sequential, spec: ModelSpec) -> Sequential:
     model.add(L.Dense(spec.num_outputs))
     if spec.target_stats is not None:
         mean, std = spec.target_stats
-        add_frozen_affine(model, std, mean, "to_target_units")
+        model.add(L.Normalization(mean=mean, variance=np.square(std), invert=True, name="to_target_units"))
     return model
-
-
-def add_frozen_affine(model: Sequential, scale, shift, name: str) -> None:
-    """Append a non-trainable Dense computing ``x * scale + shift`` per feature (a diagonal kernel).
-
-    Its weights are saved with the model and restored by ``load_model`` like
-    any other, so predictions from raw inputs need no separate preprocessing.
-    """
-    scale, shift = np.asarray(scale, np.float64).reshape(-1), np.asarray(shift, np.float64).reshape(-1)
-    layer = L.Dense(len(scale), name=name, trainable=False)
-    model.add(layer)
-    layer.set_weights([np.diag(scale), shift])  # built on add: presets always start with an Input
 
 
 def describe(model: Sequential) -> str:

@@ -16,8 +16,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import backends, callbacks, optimizers, utils
+from .. import backends, callbacks, distribute, optimizers, utils
 from .._version import __version__
+from ..distribute.runtime import current_world
 from ..file_names import check_save_path
 from ..models import Sequential
 from ..models.loading import model_from_config
@@ -37,12 +38,17 @@ examples:
   seqnn-train --data houses.csv --target price  regression or classification from a CSV with a header
   seqnn-train --model my_model.py --data fashion_mnist --early-stopping 3 --validation-split 0.1
   seqnn-train --data mnist --resume             interrupted? run the same command again to continue
+  mpiexec -n 4 seqnn-train --data mnist --distributed
+                                                data-parallel over 4 processes (the mpi extra); rank 0
+                                                prints and saves
 
 MODEL is a preset (mlp, cnn), a .json model config (Sequential.to_json() or get_config()), or a .py file
 defining build_model() (optionally build_model(input_shape, num_classes)); a model it returns compiled is
 trained with its own optimizer and loss. Presets take the data as stored (uint8 pixels, raw CSV values):
 the scaling is part of the saved model, so seqnn-predict needs no preprocessing.
-A mistake (missing file, unknown name, wrong shape) exits with status 2 and one line on stderr.
+A mistake (missing file, unknown name, wrong shape) exits with status 2 and one line on stderr; any other
+error (in the model file's code, or a bug) shows the traceback of the model file's code and exits with 1.
+SEQNN_DEBUG=1 shows the full traceback of any error.
 """
 
 
@@ -59,6 +65,8 @@ def build_parser() -> ArgumentParser:
     g.add_argument("--data-dir", metavar="DIR", help="directory with the mnist / fashion_mnist IDX files "
                    "(default: $SEQNN_DATA_DIR, then ~/.cache/seqnn/datasets/NAME)")
     g.add_argument("--target", metavar="COLUMN", help="CSV column holding the targets (name or 0-based index)")
+    g.add_argument("--drop", action="append", metavar="COLUMN",
+                   help="CSV column to leave out of the inputs (an id, a name); repeat for several")
     g.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",
                    help="for files: auto treats whole-number targets 0..99 as class labels (default: auto)")
     g.add_argument("--test-split", type=float, default=0.2, metavar="FRACTION",
@@ -77,6 +85,9 @@ def build_parser() -> ArgumentParser:
                    help="fraction of the training data (its end) kept for validation (default: 0)")
     f.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed for weights, shuffling, dropout, splits (default: 0)")
+    f.add_argument("--distributed", action="store_true",
+                   help="train data-parallel over the processes of mpiexec -n N (needs mpi4py and an MPI library: "
+                        "the mpi extra); --batch-size is the global batch; rank 0 prints and writes the files")
     f.add_argument("--backend", default="auto",
                    help="auto (default: metal where it runs, else numpy), numpy, or metal (Apple GPUs, float32; "
                         "its kernels are tested on Linux through an emulator, for indexing, bounds, barriers and "
@@ -115,7 +126,7 @@ def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     _check_args(args)
     loaded = cli_data.load(args.data, args.data_dir, args.target, args.task, args.test_split, args.limit,
-                           args.seed)
+                           args.seed, drop=args.drop)
     epochs = args.epochs or loaded.defaults.get("epochs", 10)
     batch_size = args.batch_size or loaded.defaults.get("batch_size", 32)
     utils.set_random_seed(args.seed)
@@ -173,6 +184,8 @@ def _check_args(args) -> None:
     except ValueError as e:
         raise UsageError(str(e)) from None
     backends.get(args.backend)  # an unknown or unavailable backend fails before any data is loaded
+    if args.distributed:
+        args.distribution = distribute.DataParallel()  # without MPI: says what to install, before any data loads
     if os.path.splitext(args.model)[1].lower() not in (".json", ".py"):
         presets.check(args.model)
     elif not os.path.isfile(args.model):
@@ -195,8 +208,10 @@ def build_model(args, loaded: cli_data.TrainingData) -> tuple[Sequential, str]:
         if args.optimizer or args.lr is not None:
             raise UsageError(f"--optimizer/--lr: build_model() in {source} returns a compiled model, which keeps "
                              "its optimizer; drop these flags or return the model uncompiled")
-        if args.backend != "auto":
-            model.compile(**{**model.compile_config, "optimizer": model.optimizer, "backend": args.backend})
+        if args.backend != "auto" or args.distributed:
+            model.compile(**{**model.compile_config, "optimizer": model.optimizer,
+                             "backend": args.backend if args.backend != "auto" else model.compile_config["backend"],
+                             "distribution": _distribution(args)})
         return model, how + " (compiled there)"
     config = {"learning_rate": args.lr} if args.lr is not None else {}
     optimizer = optimizers.get({"class_name": args.optimizer or "adam", "config": config})
@@ -204,8 +219,14 @@ def build_model(args, loaded: cli_data.TrainingData) -> tuple[Sequential, str]:
         loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
     else:
         loss, metrics = "mse", ["mae"]
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, backend=args.backend)
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, backend=args.backend,
+                  distribution=_distribution(args))
     return model, how
+
+
+def _distribution(args):
+    """--distributed's DataParallel (made by _check_args), or None."""
+    return getattr(args, "distribution", None)
 
 
 def _from_json(path: str) -> Sequential:
@@ -264,7 +285,10 @@ def _test_line(result: dict) -> str:
 
 
 def say(text: str) -> None:
-    print(text, flush=True)
+    # With --distributed (MPI loaded in this process) rank 0 reports for the job; otherwise every process does.
+    world = current_world()
+    if world is None or world.rank == 0:
+        print(text, flush=True)
 
 
 def _fmt(value) -> str:

@@ -18,5 +18,5 @@ from .npz import load_npz
 from .split import train_test_split
 from .tabular import load_csv
 
-__all__ = ["BatchLoader", "DataFileError", "DatasetNotFoundError", "digits", "fashion_mnist", "load_csv", "load_npz", "mnist",
-           "open_npy", "train_test_split"]
+__all__ = ["BatchLoader", "DataFileError", "DatasetNotFoundError", "digits", "fashion_mnist", "load_csv", "load_npz",
+           "mnist", "open_npy", "train_test_split"]

@@ -1,8 +1,10 @@
 """The error every data reader raises for a file that cannot be read as what it claims to be."""
 from __future__ import annotations
 
+from ..errors import UserInputError
 
-class DataFileError(ValueError):
+
+class DataFileError(UserInputError, ValueError):
     """A data file (IDX, NPY, NPZ, CSV, image) whose bytes are not a valid instance of its format.
 
     A ``ValueError`` (DESIGN.md: a bad file is a user mistake, ``OSError`` is

@@ -20,6 +20,7 @@ import os
 import numpy as np
 
 from .. import user_warnings
+from ..errors import UserInputError
 from . import download
 from .download import FileHashes
 from .file_content import FileContent
@@ -29,7 +30,7 @@ DATA_DIR_ENV = "SEQNN_DATA_DIR"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
-class DatasetNotFoundError(ValueError):
+class DatasetNotFoundError(UserInputError, ValueError):
     """A dataset's files are not on disk and could not be downloaded."""
 
 

@@ -97,6 +97,9 @@ class BatchLoader:
         self.seed = sn_random.next_seed() if seed is None and shuffle else seed
         self.drop_remainder = bool(drop_remainder)
         self.epoch = 0
+        # Set by data-parallel fit (seqnn.distribute): each global batch's index goes through it, and only
+        # this process's rows are read.
+        self.sharder = None
         if len(self) == 0:
             raise ValueError(f"drop_remainder with batch_size={batch_size} leaves no batch of {self.num_samples} "
                              "samples")
@@ -128,6 +131,8 @@ class BatchLoader:
     def __iter__(self) -> Iterator:
         epoch, self.epoch = self.epoch, self.epoch + 1
         for index in self.batch_order(epoch):
+            if self.sharder is not None:
+                index = self.sharder.take(index)
             xb = np.asarray(self.x[index])
             if self.y is None:
                 yield xb

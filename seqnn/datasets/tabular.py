@@ -18,13 +18,15 @@ from typing import Sequence, Union
 import numpy as np
 
 from .errors import DataFileError
+from .plain_csv import read_plain_csv
 
 Column = Union[str, int]
 
 
 def load_csv(path: str | os.PathLike, target: Column | Sequence[Column] | None = None,
              features: Sequence[Column] | None = None, dtype: str | np.dtype = "float32",
-             target_dtype: str | np.dtype | None = None, delimiter: str = ","):
+             target_dtype: str | np.dtype | None = None, delimiter: str = ",",
+             drop: Sequence[Column] | None = None):
     """Read a numeric CSV file: ``x`` alone, or ``(x, y)`` when ``target`` is given.
 
     Args:
@@ -38,6 +40,9 @@ def load_csv(path: str | os.PathLike, target: Column | Sequence[Column] | None =
         target_dtype: dtype of ``y``; by default int64 when every target is a
             whole number (class labels), else ``dtype``.
         delimiter: the one-character field separator.
+        drop: columns to leave out of the default features (an id, a name);
+            only when ``features`` is not given. Unselected columns are not
+            parsed, so they may hold text.
 
     Returns:
         ``x`` of shape (n, len(features)), or ``(x, y)``.
@@ -56,33 +61,25 @@ def load_csv(path: str | os.PathLike, target: Column | Sequence[Column] | None =
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise ValueError(f"delimiter must be one character, got {delimiter!r}")
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, delimiter=delimiter)
-            header = _read_header(reader, path)
-            target_idx = _resolve(target, header, path, "target") if target is not None else []
-            if features is None:
-                feature_idx = [i for i in range(len(header)) if i not in target_idx]
-            else:
-                if isinstance(features, (str, int)):
-                    raise TypeError(f"features must be a list of column names or indices, got {features!r}")
-                feature_idx = _resolve(features, header, path, "features")
-            if not feature_idx:
-                raise ValueError(f"{path}: no feature columns left (the file has columns {header})")
-            overlap = sorted(set(feature_idx) & set(target_idx))
-            if overlap:
-                raise ValueError(f"{path}: column(s) {[header[i] for i in overlap]} are both features and target")
-            x_rows, y_rows, lines = _read_rows(reader, header, feature_idx, target_idx, path)
+        # The fast pass parses a plain file in one vectorised call; anything it does not vouch for (quotes,
+        # a bad cell, a ragged row) is read again cell by cell, which finds and names the problem.
+        fast = read_plain_csv(path, delimiter, lambda header: _columns(header, target, features, drop, path))
+        if fast is not None:
+            header, feature_idx, target_idx, values, lines = fast
+            x_values, y_values = values[:, :len(feature_idx)], values[:, len(feature_idx):]
+        else:
+            header, feature_idx, target_idx, x_values, y_values, lines = _read_strictly(
+                path, delimiter, target, features, drop)
     except UnicodeDecodeError as e:
         raise ValueError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
     except csv.Error as e:
         raise ValueError(f"{path}: malformed CSV ({e})") from None
-    if not x_rows:
+    if not len(lines):
         raise ValueError(f"{path}: no data rows after the header")
-    x = _cast(np.frombuffer(x_rows, np.float64).reshape(-1, len(feature_idx)), dtype, lines,
-              [header[i] for i in feature_idx], path)
+    x = _cast(x_values, dtype, lines, [header[i] for i in feature_idx], path)
     if target is None:
         return x
-    y = np.frombuffer(y_rows, np.float64).reshape(-1, len(target_idx))
+    y = y_values
     if target_dtype is None:
         target_dtype = np.int64 if np.all(y == np.round(y)) and np.all(np.abs(y) < 2**53) else dtype
     y = _cast(y, target_dtype, lines, [header[i] for i in target_idx], path)
@@ -90,7 +87,42 @@ def load_csv(path: str | os.PathLike, target: Column | Sequence[Column] | None =
     return x, (y[:, 0] if single else y)
 
 
-def _read_header(reader, path: str) -> list[str]:
+def _read_strictly(path: str, delimiter: str, target, features, drop):
+    """Every selected cell through ``float`` (the slow path, whose errors name the line and the column)."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        header = read_header(reader, path)
+        feature_idx, target_idx = _columns(header, target, features, drop, path)
+        x_rows, y_rows, lines = _read_rows(reader, header, feature_idx, target_idx, path)
+    x = np.frombuffer(x_rows, np.float64).reshape(-1, len(feature_idx))
+    y = np.frombuffer(y_rows, np.float64).reshape(-1, len(target_idx)) if target_idx else None
+    return header, feature_idx, target_idx, x, y, lines
+
+
+def _columns(header: list[str], target, features, drop, path: str) -> tuple[list[int], list[int]]:
+    """The indices of the feature and the target columns (none for ``target=None``)."""
+    target_idx = _resolve(target, header, path, "target") if target is not None else []
+    if drop is not None and features is not None:
+        raise ValueError("drop: give features (the columns to use) or drop (the columns to leave out), not both")
+    if features is None:
+        if isinstance(drop, (str, int)):
+            drop = [drop]
+        dropped = _resolve(drop, header, path, "drop") if drop else []
+        feature_idx = [i for i in range(len(header)) if i not in target_idx and i not in dropped]
+    else:
+        if isinstance(features, (str, int)):
+            raise TypeError(f"features must be a list of column names or indices, got {features!r}")
+        feature_idx = _resolve(features, header, path, "features")
+    if not feature_idx:
+        raise ValueError(f"{path}: no feature columns left (the file has columns {header})")
+    overlap = sorted(set(feature_idx) & set(target_idx))
+    if overlap:
+        raise ValueError(f"{path}: column(s) {[header[i] for i in overlap]} are both features and target")
+    return feature_idx, target_idx
+
+
+def read_header(reader, path: str) -> list[str]:
+    """The column names in the first non-blank row of ``reader`` (a ``csv.reader``); ValueError if unusable."""
     for row in reader:
         if _blank(row):
             continue
@@ -170,16 +202,27 @@ def _cast(values: np.ndarray, dtype, lines: array, columns: list[str], path: str
     return values.astype(dtype)
 
 
+class CsvCellError(DataFileError):
+    """A selected CSV cell that is empty or not a finite number; ``line`` and ``column`` (its name) say where."""
+
+    def __init__(self, path: str, line: int, column: str, problem: str):
+        super().__init__(path, problem, f"{path}, line {line}, column {column!r}: {problem}")
+        self.line, self.column = line, column
+
+    def __reduce__(self):
+        return type(self), (self.path, self.line, self.column, self.problem)
+
+
 def _number(row, i, header, line, path) -> float:
     text = row[i].strip()
     if not text:
-        raise ValueError(f"{path}, line {line}, column {header[i]!r}: missing value")
+        raise CsvCellError(path, line, header[i], "missing value")
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"{path}, line {line}, column {header[i]!r}: {text!r} is not a number") from None
+        raise CsvCellError(path, line, header[i], f"{text!r} is not a number") from None
     if not math.isfinite(value):
-        raise ValueError(f"{path}, line {line}, column {header[i]!r}: {text!r} is not a finite number")
+        raise CsvCellError(path, line, header[i], f"{text!r} is not a finite number")
     return value
 
 

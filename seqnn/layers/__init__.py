@@ -12,7 +12,7 @@ from .normalization import BatchNormalization, LayerNormalization
 from .padding import ZeroPadding1D, ZeroPadding2D
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
                       GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
-from .preprocessing import Rescaling
+from .preprocessing import Normalization, Rescaling
 from .reshaping import Flatten, Permute, RepeatVector, Reshape
 from .upsampling import UpSampling1D, UpSampling2D
 
@@ -27,9 +27,9 @@ __all__ = [
     "Activation", "AveragePooling1D", "AveragePooling2D", "BatchNormalization", "Conv1D", "Conv1DTranspose",
     "Conv2D", "Conv2DTranspose", "Cropping1D", "Cropping2D", "Dense", "Dropout", "ELU", "Flatten", "GELU",
     "GaussianNoise", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
-    "Input", "InputLayer", "Layer", "LayerNormalization", "LeakyReLU", "MaxPooling1D", "MaxPooling2D", "Permute",
-    "ReLU", "RepeatVector", "Rescaling", "Reshape", "SELU", "Sigmoid", "Softmax", "SpatialDropout1D",
-    "SpatialDropout2D", "Tanh", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D",
+    "Input", "InputLayer", "Layer", "LayerNormalization", "LeakyReLU", "MaxPooling1D", "MaxPooling2D",
+    "Normalization", "Permute", "ReLU", "RepeatVector", "Rescaling", "Reshape", "SELU", "Sigmoid", "Softmax",
+    "SpatialDropout1D", "SpatialDropout2D", "Tanh", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D",
     "get", "register", "registry", "serialize",
     "AvgPool1D", "AvgPool2D", "Convolution1D", "Convolution1DTranspose", "Convolution2D", "Convolution2DTranspose",
     "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "MaxPool1D", "MaxPool2D",

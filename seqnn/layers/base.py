@@ -36,6 +36,7 @@ import numpy as np
 
 from .. import initializers, regularizers
 from ..argument_checks import check_bool, check_name
+from ..errors import UserInputError
 from ..float_errors import ignores_underflow
 from ..naming import snake_case, unique_name
 from ..registry import Registry
@@ -47,7 +48,23 @@ Shape = tuple  # (None, d1, d2, ...)
 
 
 class Layer:
-    """Base class of every layer."""
+    """Base class of every layer.
+
+    The arguments below are accepted by every layer (after its own); a custom
+    layer passes them on with ``super().__init__(**kwargs)``; writing one is
+    shown in the layers guide (``build``, ``forward``, ``backward``).
+
+    Args:
+        name: the layer's name, unique within a model; by default the class
+            name in snake case with a number that keeps it unique in the
+            process (``dense``, ``dense_1``, ...).
+        trainable: False freezes the layer's weights (the optimizer skips them).
+        input_shape: Keras's shortcut for a first layer: one sample's shape,
+            as if an ``Input(input_shape)`` came before it.
+        dtype: accepted for Keras compatibility; the model's ``compile(dtype=...)``
+            decides the dtype.
+        input_dim: Keras 2's ``input_shape=(input_dim,)``.
+    """
 
     def __init__(self, name: str | None = None, trainable: bool = True,
                  input_shape: Sequence[int] | None = None, dtype: Any = None, input_dim: int | None = None):
@@ -278,7 +295,7 @@ class Layer:
         return f"<{type(self).__name__} name={self.name!r}>"
 
 
-class UnknownArgumentError(TypeError):
+class UnknownArgumentError(UserInputError, TypeError):
     """A layer constructor got a keyword argument that it does not take."""
 
 
@@ -348,8 +365,30 @@ def register(*names: str):
 
 
 def get(identifier: Any) -> Layer:
+    """A layer from a config dict, a class or an instance (returned as is).
+
+    Args:
+        identifier: ``{"class_name": "Dense", "config": {"units": 8}}`` (what
+            :func:`serialize` writes; class names are case-insensitive), a
+            Layer subclass (built with its defaults) or a Layer instance.
+
+    Returns:
+        The :class:`Layer`.
+
+    Raises:
+        ValueError: an unknown class name (the message lists the known ones).
+
+    >>> layer = sn.layers.get({"class_name": "Dense", "config": {"units": 8, "activation": "relu"}})
+    >>> type(layer).__name__, layer.units
+    ('Dense', 8)
+    """
     return registry.get(identifier)
 
 
 def serialize(layer: Layer) -> dict:
+    """``{"class_name": ..., "config": layer.get_config()}``: the plain-JSON form :func:`get` reads back.
+
+    >>> sn.layers.serialize(sn.layers.Flatten(name="flat"))
+    {'class_name': 'Flatten', 'config': {'name': 'flat', 'trainable': True}}
+    """
     return {"class_name": type(layer).__name__, "config": layer.get_config()}

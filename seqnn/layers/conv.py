@@ -120,9 +120,11 @@ class Conv2D(_Conv):
         strides: int or (sh, sw), default 1.
         padding: "valid" (no padding) or "same" (output size ceil(input/stride)).
         dilation_rate: int or (dh, dw): kernel taps this many pixels apart.
-        activation, use_bias, kernel_initializer, bias_initializer,
-        kernel_regularizer, bias_regularizer: as in :class:`Dense`.
-        data_format: "channels_last" only; groups: 1 only.
+        activation: as in :class:`Dense`; also ``use_bias``,
+            ``kernel_initializer``, ``bias_initializer``, ``kernel_regularizer``
+            and ``bias_regularizer``.
+        data_format: "channels_last" only.
+        groups: 1 only.
 
     Example::
 

@@ -29,7 +29,15 @@ REDUCTIONS = ("sum_over_batch_size", "sum", "none")
 
 
 class Loss(Configurable):
-    """Base class. Subclasses implement ``per_sample`` and ``per_sample_backward``."""
+    """Base class. Subclasses implement ``per_sample`` and ``per_sample_backward``.
+
+    Args:
+        reduction: how the per-sample losses become one number, as in Keras:
+            ``"sum_over_batch_size"`` (the mean over the batch, sample weights
+            included; the default), ``"sum"``, or ``"none"`` (one value per
+            sample, for calling the loss directly).
+        name: the loss's name (default: Keras's name for the class).
+    """
 
     #: labels are integer class indices (SparseCategoricalCrossentropy)
     sparse_targets = False
@@ -216,4 +224,9 @@ def _not_a_loss_function(fn: Callable) -> str:
 
 
 def serialize(loss: Loss) -> dict:
+    """``{"class_name": ..., "config": ...}``: the plain-JSON form :func:`get` reads back.
+
+    >>> sn.losses.serialize(sn.losses.Huber(delta=2.0))["class_name"]
+    'Huber'
+    """
     return {"class_name": type(loss).__name__, "config": loss.get_config()}

@@ -49,6 +49,16 @@ class BinaryCrossentropy(_CrossEntropy, SampleMeanLoss):
     Targets are probabilities in [0, 1]; ``label_smoothing`` s replaces t by
     t·(1 − s) + s/2. Gradient: (p − t)/D w.r.t. logits, (p − t)/(p(1 − p))/D
     w.r.t. probabilities.
+
+    Args:
+        from_logits: True when the model's outputs are logits (no final sigmoid),
+            which is the numerically stable form.
+        label_smoothing: s in [0, 1): targets move towards 1/2, t·(1 − s) + s/2.
+        reduction, name: as for every :class:`Loss`.
+
+    >>> bce = sn.losses.BinaryCrossentropy()
+    >>> round(bce(np.array([[1.0], [0.0]]), np.array([[0.9], [0.2]])), 4)
+    0.1643
     """
 
     fusable_activation = "sigmoid"
@@ -150,6 +160,12 @@ class CategoricalCrossentropy(_SoftmaxCrossEntropy):
     """ℓ = −Σ_c t_c·log p_c with one-hot (or soft) targets t, p = softmax(z) with from_logits.
 
     Gradient w.r.t. logits: p·Σt − t (= p − t for targets summing to one).
+
+    Args:
+        from_logits: True when the model's outputs are logits (no final softmax),
+            which is the numerically stable form.
+        label_smoothing: s in [0, 1): one-hot targets move towards uniform, t·(1 − s) + s/C.
+        reduction, name: as for every :class:`Loss`.
     """
 
     def validate_targets(self, y_true, output_shape):
@@ -175,6 +191,16 @@ class SparseCategoricalCrossentropy(_SoftmaxCrossEntropy):
 
     Labels are integers in [0, C) of shape (n,) or (n, 1). Gradient w.r.t.
     logits: p − onehot(y).
+
+    Args:
+        from_logits: True when the model's outputs are logits (no final softmax),
+            which is the numerically stable form.
+        label_smoothing: s in [0, 1): the one-hot form of the labels moves towards uniform, as in Keras.
+        reduction, name: as for every :class:`Loss`.
+
+    >>> scce = sn.losses.SparseCategoricalCrossentropy()
+    >>> round(scce(np.array([0, 1]), np.array([[0.9, 0.1], [0.4, 0.6]])), 4)
+    0.3081
     """
 
     sparse_targets = True

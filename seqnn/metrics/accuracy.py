@@ -120,7 +120,18 @@ class Accuracy(MeanMetricWrapper):
 
 @register("binary_accuracy")
 class BinaryAccuracy(MeanMetricWrapper):
-    """How often ``y_pred > threshold`` matches a 0/1 target."""
+    """How often ``y_pred > threshold`` matches a 0/1 target.
+
+    Args:
+        name: the key in the logs.
+        dtype: accepted for Keras compatibility.
+        threshold: a score above it counts as a prediction of 1 (default 0.5).
+
+    >>> m = sn.metrics.BinaryAccuracy()
+    >>> m.update_state(np.array([[1], [0], [1]]), np.array([[0.8], [0.3], [0.4]]))
+    >>> round(m.result(), 4)
+    0.6667
+    """
 
     def __init__(self, name: str = "binary_accuracy", dtype=None, threshold: float = 0.5):
         threshold = check_number(threshold, "BinaryAccuracy", "threshold")
@@ -138,7 +149,17 @@ class CategoricalAccuracy(MeanMetricWrapper):
 
 @register("sparse_categorical_accuracy")
 class SparseCategoricalAccuracy(MeanMetricWrapper):
-    """How often the highest score is the integer label's class."""
+    """How often the highest score is the integer label's class.
+
+    Args:
+        name: the key in the logs.
+        dtype: accepted for Keras compatibility.
+
+    >>> m = sn.metrics.SparseCategoricalAccuracy()
+    >>> m.update_state(np.array([2, 0]), np.array([[0.1, 0.3, 0.6], [0.2, 0.5, 0.3]]))
+    >>> m.result()
+    0.5
+    """
 
     def __init__(self, name: str = "sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name)
@@ -146,7 +167,13 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
 
 @register("top_k_categorical_accuracy")
 class TopKCategoricalAccuracy(MeanMetricWrapper):
-    """How often the one-hot target's class is among the ``k`` highest scores."""
+    """How often the one-hot target's class is among the ``k`` highest scores.
+
+    Args:
+        k: how many of the highest scores count (default 5).
+        name: the key in the logs.
+        dtype: accepted for Keras compatibility.
+    """
 
     def __init__(self, k: int = 5, name: str = "top_k_categorical_accuracy", dtype=None):
         super().__init__(top_k_categorical_accuracy, name=name, k=_check_k(k))
@@ -155,7 +182,20 @@ class TopKCategoricalAccuracy(MeanMetricWrapper):
 
 @register("sparse_top_k_categorical_accuracy")
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
-    """How often the integer label is among the ``k`` highest scores."""
+    """How often the integer label is among the ``k`` highest scores.
+
+    Args:
+        k: how many of the highest scores count (default 5).
+        name: the key in the logs.
+        dtype: accepted for Keras compatibility.
+        from_sorted_ids: True when ``y_pred`` holds each row's class ids
+            sorted by score (best first) instead of the scores, as Keras's.
+
+    >>> m = sn.metrics.SparseTopKCategoricalAccuracy(k=2)
+    >>> m.update_state(np.array([2, 0]), np.array([[0.1, 0.3, 0.6], [0.2, 0.5, 0.3]]))
+    >>> m.result()
+    0.5
+    """
 
     def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy", dtype=None,
                  from_sorted_ids: bool = False):

@@ -38,6 +38,7 @@ from . import _inputs
 from .base import Metric, register
 from .thresholds import parse_thresholds, safe_divide, threshold_counts
 
+MAX_THRESHOLDS = 1_000_000
 _EPSILON = 1e-7
 _CURVES = {"roc": "ROC", "pr": "PR"}
 _SUMMATIONS = ("interpolation", "majoring", "minoring")
@@ -79,9 +80,12 @@ class AUC(Metric):
         if thresholds is not None:
             inner = sorted(parse_thresholds(thresholds, 0.5))
         else:
+            # Bounded: each threshold costs memory at once and at every batch, and a model file's
+            # compile_config must not be able to ask for billions of them.
             if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, (int, np.integer)) \
-                    or num_thresholds <= 1:
-                raise ValueError(f"num_thresholds must be an integer > 1, got {num_thresholds!r}")
+                    or not 1 < num_thresholds <= MAX_THRESHOLDS:
+                raise ValueError(f"num_thresholds must be an integer from 2 to {MAX_THRESHOLDS:,}, "
+                                 f"got {num_thresholds!r}")
             inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
         # End points just outside [0, 1], so that scores of exactly 0 and 1 fall inside the range.
         self._thresholds = np.array([-_EPSILON, *inner, 1.0 + _EPSILON])

@@ -131,7 +131,9 @@ def report_from_confusion(matrix, target_names: Sequence[str] | None = None) -> 
 
     Keys are the class names (``"0"``, ``"1"``, … or ``target_names``), each
     ``{"precision", "recall", "f1-score", "support"}``, then ``"accuracy"``,
-    ``"macro avg"`` and ``"weighted avg"`` (weighted by support).
+    ``"macro avg"`` (over the classes that occur in the labels or the
+    predictions, as scikit-learn's) and ``"weighted avg"`` (weighted by
+    support).
     """
     m = np.asarray(matrix)
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
@@ -149,7 +151,11 @@ def report_from_confusion(matrix, target_names: Sequence[str] | None = None) -> 
         for c, name in enumerate(names)}
     total = support.sum()
     report["accuracy"] = float(safe_divide(tp.sum(), total))
-    report["macro avg"] = {**{k: float(v.mean()) for k, v in scores.items()}, "support": as_count(total)}
+    # scikit-learn's rule: the macro average is over the classes present in the labels or the predictions;
+    # a class that appears in neither would count as a 0 and drag it down (3 of 3 correct is not 0.3).
+    present = (support + predicted) > 0
+    present = present if present.any() else np.ones_like(present)
+    report["macro avg"] = {**{k: float(v[present].mean()) for k, v in scores.items()}, "support": as_count(total)}
     report["weighted avg"] = {**{k: float(safe_divide((v * support).sum(), total)) for k, v in scores.items()},
                               "support": as_count(total)}
     return report

@@ -49,7 +49,7 @@ def mean_absolute_error(y_true, y_pred):
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
-    """Per-sample mean of 100·|error| / |target| (targets near 0 divide by ε instead)."""
+    """Per-sample mean of ``100·|error| / |target|`` (targets near 0 divide by ε instead)."""
     y_true, y_pred = _pair(y_true, y_pred, "mean_absolute_percentage_error")
     return _per_sample(100.0 * np.abs(y_pred - y_true) / np.maximum(np.abs(y_true), _EPSILON))
 

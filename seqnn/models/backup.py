@@ -76,9 +76,10 @@ def restore_training(model, filepath: str | os.PathLike) -> None:
 
 
 def _probe_metrics(model) -> None:
-    """Restored metrics must go on working: on copies, take a batch shaped like this model's, give a result,
-    and reset. A state that no real batches could have produced (counts of another size, a number where an
-    array belongs) fails here, while it can still be rolled back, instead of in the middle of the epoch."""
+    """Restored metrics must go on working: on copies, take a batch shaped like this model's and give a result,
+    then do it again after a reset, as the next epoch will. A state that no real batches could have produced
+    (counts of another size, a number where an array belongs, a size the next reset would get wrong) fails
+    here, while it can still be rolled back, instead of in the middle of an epoch."""
     if not model.compiled_metrics:
         return
     probe = copy.deepcopy(model._compile_metrics)
@@ -91,10 +92,11 @@ def _probe_metrics(model) -> None:
             break
         except ValueError:
             continue
-    if targets is not None:
-        probe.update(targets, predictions, None)
-    probe.results()
-    probe.reset()
+    for _ in range(2):  # this epoch, then the next one
+        if targets is not None:
+            probe.update(targets, predictions, None)
+        probe.results()
+        probe.reset()
 
 
 def _running_fit(model, what: str):

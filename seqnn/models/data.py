@@ -136,6 +136,7 @@ class ArrayBatches:
         self.shuffle = shuffle
         self.rng = rng
         self.steps = steps
+        self.sharder = None  # data-parallel training: yields only this process's rows (seqnn.distribute)
 
     def num_steps(self) -> int:
         full = math.ceil(self.n / self.batch_size)
@@ -150,11 +151,12 @@ class ArrayBatches:
         order = self.rng.permutation(self.n) if self.shuffle else None
         for step in range(skip, self.num_steps()):
             if order is None:
-                sl = slice(step * bs, min(self.n, (step + 1) * bs))
-                yield tuple(None if a is None else a[sl] for a in (self.x, self.y, self.w))
+                index = slice(step * bs, min(self.n, (step + 1) * bs))
             else:
-                idx = order[step * bs:(step + 1) * bs]
-                yield tuple(None if a is None else a[idx] for a in (self.x, self.y, self.w))
+                index = order[step * bs:(step + 1) * bs]
+            if self.sharder is not None:
+                index = self.sharder.take(index)  # only this process's rows are gathered
+            yield tuple(None if a is None else a[index] for a in (self.x, self.y, self.w))
 
     def start_epoch(self, epoch: int, initial_epoch: int) -> None:
         """Nothing to do: the shuffling generator's state (:attr:`shuffle_state`) replays an epoch."""
@@ -206,6 +208,7 @@ class LoaderBatches:
         self.with_targets = with_targets
         set_epoch = getattr(source, "set_epoch", None)
         self._set_epoch = set_epoch if callable(set_epoch) and not self.one_shot else None
+        self.sharder = None  # data-parallel training: cuts each global batch to this process's rows (seqnn.distribute)
 
     def num_steps(self) -> int | None:
         """Batches per epoch, when known (progress bars and ``History.params`` show it)."""
@@ -250,7 +253,8 @@ class LoaderBatches:
                 batch = next(it)
             except StopIteration:
                 return
-            yield self._unpack(batch)
+            batch = self._unpack(batch)
+            yield batch if self.sharder is None else self.sharder.split(batch)
             count += 1
 
     def _unpack(self, batch) -> tuple:

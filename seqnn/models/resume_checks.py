@@ -10,6 +10,7 @@ ever written back where ``capture`` read it: the metric attributes that
 """
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -75,6 +76,14 @@ class Checker:
             value = state[name]
             if not _is_number(value) or not math.isfinite(value) or (name == "loss_count" and value < 0):
                 self.fail(name, f"expected a finite number{' >= 0' if name == 'loss_count' else ''}, got {value!r}")
+        # loss_count counts the samples of the steps done: at least one per step, none before the first.
+        count = state["loss_count"]
+        if steps_done == 0 and (count != 0 or state["loss_total"] != 0):
+            self.fail("loss_count", f"no step of the epoch is done, so no loss is counted yet; got "
+                      f"loss_total={state['loss_total']!r}, loss_count={count!r}")
+        if steps_done > 0 and (count < steps_done or not float(count).is_integer()):
+            self.fail("loss_count", f"expected the number of samples in the {steps_done} step"
+                      f"{'s' if steps_done > 1 else ''} done (a whole number >= {steps_done}), got {count!r}")
 
     def random_state(self, state: dict) -> None:
         current = self.progress.batches.shuffle_state
@@ -92,6 +101,11 @@ class Checker:
                       f"{sorted(rngs) if isinstance(rngs, dict) else type(rngs).__name__}")
         for index, current_state in expected.items():
             same_structure(current_state, rngs[index], f"layer_rngs.{index}", self.fail)
+            trial = copy.copy(self.model.layers[int(index)].rng)  # the generator judges its own state
+            try:
+                trial.state = rngs[index]
+            except (ValueError, TypeError, OverflowError) as e:
+                self.fail(f"layer_rngs.{index}", str(e))
 
     def learning_rate(self, state: dict) -> None:
         scheduled = self.model.optimizer.uses_schedule

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import backends, losses, optimizers
+from .. import backends, distribute, losses, optimizers
 from ..argument_checks import check_bool, check_name, describe, is_integer
 from ..errors import NotCompiledError
 from ..naming import unique_name
@@ -69,6 +69,7 @@ class Sequential(Trainer, Fusion, NestedModel):
         self.compiled = False
         self.compile_config: dict | None = None
         self._compile_metrics = CompileMetrics()
+        self._distribution = distribute.LOCAL  # one process until compile(distribution=...)
         self.stop_training = False
         self.history = None
         self._reset_training_state()
@@ -84,16 +85,19 @@ class Sequential(Trainer, Fusion, NestedModel):
 
     @property
     def built(self) -> bool:
+        """Whether every layer has its parameters (after an Input, ``build`` or a first batch)."""
         return bool(self._layers) and all(layer.built for layer in self._layers)
 
     @property
     def input_shape(self) -> tuple | None:
+        """The input's shape with the batch dimension as None, e.g. ``(None, 8, 8)``; None while unknown."""
         if self.input_layer is not None:
             return self.input_layer.batch_shape
         return self._layers[0].input_shape if self._layers and self._layers[0].built else None
 
     @property
     def output_shape(self) -> tuple | None:
+        """The last layer's output shape, e.g. ``(None, 10)``; None until the model is built."""
         return self._layers[-1].output_shape if self.built else None
 
     def add(self, layer: Layer) -> "Sequential":
@@ -228,7 +232,7 @@ class Sequential(Trainer, Fusion, NestedModel):
     # ------------------------------------------------------------- compile ---
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Sequence[Any] | None = None,
                 loss_weights: Any = None, weighted_metrics: Any = None, backend: Any = "auto",
-                dtype: str = "float32", **keras_args: Any) -> "Sequential":
+                dtype: str = "float32", distribution: Any = None, **keras_args: Any) -> "Sequential":
         """Bind a loss, an optimizer, metrics and a compute backend; returns the model.
 
         Args:
@@ -241,6 +245,10 @@ class Sequential(Trainer, Fusion, NestedModel):
             weighted_metrics: the same, weighted by ``sample_weight`` and ``class_weight``.
             backend: "auto" | "numpy" | "metal" or a Backend.
             dtype: "float32" (default) or "float64" (for gradient checks).
+            distribution: None (one process) or ``seqnn.distribute.DataParallel()``
+                to train over the processes of ``mpiexec -n N`` (see
+                :mod:`seqnn.distribute`). Not part of ``compile_config``: a saved
+                model loads as a one-process model.
 
         ``run_eagerly``, ``steps_per_execution``, ``jit_compile`` and
         ``auto_scale_loss`` are accepted for Keras scripts and change nothing.
@@ -264,7 +272,9 @@ class Sequential(Trainer, Fusion, NestedModel):
                             "seqnn.optimizers.Optimizer, got None (leave it out for the default, 'rmsprop')")
         resolved_optimizer = optimizers.get(optimizer)
         compile_metrics = CompileMetrics(metrics, weighted_metrics)
+        resolved_distribution = distribute.get(distribution)
         self.backend, self.dtype = resolved_backend, dtype
+        self._distribution = resolved_distribution
         if self.built:
             self._build_layers(self._layers[0].input_shape, start=0)
         else:
@@ -341,6 +351,11 @@ class Sequential(Trainer, Fusion, NestedModel):
 
     # -------------------------------------------------------------- config ---
     def get_config(self) -> dict:
+        """The architecture as plain JSON data: the name and every layer's ``{"class_name", "config"}``.
+
+        Weights and the compile setup are not part of it;
+        :meth:`from_config` rebuilds an uncompiled model with fresh weights.
+        """
         entries = [serialize_layer(self.input_layer)] if self.input_layer is not None else []
         entries += [serialize_layer(layer) for layer in self._layers]
         return {"name": self.name, "trainable": self.trainable, "layers": entries}
@@ -360,6 +375,10 @@ class Sequential(Trainer, Fusion, NestedModel):
             return model_from_config(config, "Sequential.from_config")
 
     def to_json(self) -> str:
+        """``get_config()`` as a JSON string, wrapped as Keras writes it (``{"class_name": "Sequential", ...}``).
+
+        ``seqnn.models.model_from_json`` (or :meth:`from_config`) reads it back.
+        """
         return json.dumps({"class_name": "Sequential", "config": self.get_config()})
 
     # ------------------------------------------------------------- weights ---
@@ -398,13 +417,16 @@ class Sequential(Trainer, Fusion, NestedModel):
 
     @property
     def weights(self) -> list:
+        """Every parameter array of every layer, trainable or not: the arrays themselves (``get_weights`` copies)."""
         return [w for layer in self._layers for w in layer.weights]
 
     @property
     def trainable_weights(self) -> list:
+        """The weights the optimizer updates: those of trainable layers, without frozen ones or moving statistics."""
         return [layer.params[key] for _, layer, key in self.weight_entries(trainable_only=True)]
 
     def count_params(self) -> int:
+        """The number of weights (trainable or not), without the optimizer's state; the model must be built."""
         self._require_built("count_params")
         return sum(layer.count_params() for layer in self._layers)
 
@@ -414,15 +436,20 @@ class Sequential(Trainer, Fusion, NestedModel):
 
         The write is atomic: a crash leaves the previous file or the new one.
         ``seqnn.load_model(filepath)`` rebuilds the model from the file alone.
+        Under data-parallel training only rank 0 writes (the others return at once).
         """
         from .file_layout import save_model
 
+        if not self._distribution.is_chief:
+            return  # data-parallel: rank 0 writes the one file (seqnn.distribute)
         save_model(self, filepath, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath) -> None:
-        """Write the weights only (``layers.<i>.<param>`` tensors), atomically."""
+        """Write the weights only (``layers.<i>.<param>`` tensors), atomically (data-parallel: on rank 0 only)."""
         from .file_layout import save_weights
 
+        if not self._distribution.is_chief:
+            return  # data-parallel: rank 0 writes the one file (seqnn.distribute)
         save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
@@ -440,6 +467,8 @@ class Sequential(Trainer, Fusion, NestedModel):
         """
         from .backup import backup_training
 
+        if not self._distribution.is_chief:
+            return  # data-parallel: rank 0 writes the one file (seqnn.distribute)
         backup_training(self, filepath)
 
     def restore_training(self, filepath) -> None:

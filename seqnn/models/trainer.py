@@ -48,6 +48,7 @@ class Trainer:
         first = self._first_trainable
         for i in range(len(self._layers) - 1, first - 1, -1):
             dy = self._layers[i].backward(dy, need_input_grad=i > first)
+        value = self._distribution.reduce_gradients(self, value)  # data-parallel: the global batch's (seqnn.distribute)
         for layer in self._regularized:
             value = self.backend.add(value, layer.regularization_penalty())
             layer.add_regularization_gradients()
@@ -58,6 +59,7 @@ class Trainer:
     def _test_batch(self, x, y, w) -> tuple[float, Any]:
         out = self._forward(x, training=False)
         value = self._train_loss.forward(out, y, w)
+        value = self._distribution.reduce_loss(self, value)  # data-parallel: the global batch's (seqnn.distribute)
         for layer in self._regularized:
             value = self.backend.add(value, layer.regularization_penalty())
         return self.backend.item(value), self._predictions(out)
@@ -151,6 +153,7 @@ class Trainer:
         self._compile_metrics.reset()
 
     def reset_metrics(self) -> None:
+        """Reset the compiled metrics' running state (``fit`` and ``evaluate`` do it at their start)."""
         self._reset_metrics()
 
     # ---------------------------------------------------------------- fit ---
@@ -195,8 +198,15 @@ class Trainer:
             self._reseed_layers(seed)
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=epochs, steps=train_batches.num_steps())
-        return self._fit_loop(train_batches, val, epochs, initial_epoch, validation_freq, callback_list,
-                              checked=isinstance(train_batches, D.ArrayBatches))
+        self._distribution.begin_fit(self, train_batches, val)
+        try:
+            return self._fit_loop(train_batches, val, epochs, initial_epoch, validation_freq, callback_list,
+                                  checked=isinstance(train_batches, D.ArrayBatches))
+        except BaseException as error:
+            self._distribution.fit_failed(self, error)  # the other processes stop too, instead of waiting
+            raise
+        finally:
+            self._distribution.end_fit(self)
 
     def _fit_sources(self, x, y, batch_size, validation_split, validation_data, shuffle, class_weight,
                      sample_weight, steps_per_epoch, validation_steps, validation_batch_size, seed):
@@ -273,8 +283,9 @@ class Trainer:
                 if not checked:
                     xh, yh, wh = self._check_batch(xh, yh, wh)
                 value, pred = self._train_batch(*self._to_backend(xh, yh, wh))
-                progress.loss_total += value * len(xh)
-                progress.loss_count += len(xh)
+                value, rows, yh, pred, wh = self._distribution.whole_batch(self, value, len(xh), yh, pred, wh)
+                progress.loss_total += value * rows
+                progress.loss_count += rows
                 progress.steps_done = step + 1
                 self._update_metrics(yh, pred, wh)
                 logs = self._metric_logs(progress.loss_total, progress.loss_count)
@@ -338,8 +349,9 @@ class Trainer:
                 xh, yh, wh = self._check_batch(xh, yh, wh)
             xb, yb, wb = self._to_backend(xh, yh, wh)
             value, pred = self._test_batch(xb, yb, wb)
-            total += value * len(xh)
-            count += len(xh)
+            value, rows, yh, pred, wh = self._distribution.whole_batch(self, value, len(xh), yh, pred, wh)
+            total += value * rows
+            count += rows
             self._update_metrics(yh, pred, wh)
             logs = self._metric_logs(total, count)
             cbs.on_test_batch_end(step, logs)

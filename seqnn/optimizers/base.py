@@ -263,8 +263,30 @@ register = registry.register
 
 
 def get(identifier: Any) -> Optimizer:
+    """An optimizer from a name, a config dict, a class or an instance (returned as is).
+
+    Args:
+        identifier: ``"adam"`` (names are case-insensitive; the optimizer's
+            default arguments), ``{"class_name": "SGD", "config":
+            {"learning_rate": 0.1}}``, an Optimizer subclass or instance.
+
+    Returns:
+        The :class:`Optimizer`.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+
+    >>> opt = sn.optimizers.get({"class_name": "SGD", "config": {"learning_rate": 0.1, "momentum": 0.9}})
+    >>> type(opt).__name__, opt.learning_rate, opt.momentum
+    ('SGD', 0.1, 0.9)
+    """
     return registry.get(identifier)
 
 
 def serialize(optimizer: Optimizer) -> dict:
+    """``{"class_name": ..., "config": ...}``: the plain-JSON form :func:`get` reads back.
+
+    >>> sn.optimizers.serialize(sn.optimizers.Adam(1e-3))["config"]["learning_rate"]
+    0.001
+    """
     return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}

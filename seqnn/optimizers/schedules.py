@@ -208,8 +208,28 @@ class InverseTimeDecay(_StepDecay):
 
 
 def get(identifier: Any) -> LearningRateSchedule | None:
+    """A schedule from a config dict, a class or an instance (returned as is).
+
+    Args:
+        identifier: ``{"class_name": "ExponentialDecay", "config": {...}}``
+            (what :func:`serialize` writes; names are case-insensitive), a
+            LearningRateSchedule subclass or instance.
+
+    Returns:
+        The :class:`LearningRateSchedule`.
+
+    >>> schedule = sn.optimizers.schedules.get({"class_name": "ExponentialDecay", "config": {
+    ...     "initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5}})
+    >>> schedule(10)
+    0.05
+    """
     return registry.get(identifier)
 
 
 def serialize(schedule: LearningRateSchedule) -> dict:
+    """``{"class_name": ..., "config": ...}``: the plain-JSON form :func:`get` reads back.
+
+    >>> sn.optimizers.schedules.serialize(sn.optimizers.schedules.CosineDecay(0.1, 100))["class_name"]
+    'CosineDecay'
+    """
     return {"class_name": type(schedule).__name__, "config": schedule.get_config()}

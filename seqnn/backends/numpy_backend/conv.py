@@ -21,6 +21,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .batch_threads import over_batch
+from .blas import matmul
 
 # Inference (no backward) works through the batch in chunks whose patch matrix
 # stays under this many elements, so a large predict batch needs no huge buffer.
@@ -175,8 +176,7 @@ class ConvOps:
             stop = min(n, start + chunk)
             patches, columns = self._patches(xp[start:stop], kernel.shape, oh, ow, strides, dilation,
                                              bias is not None, scratch)
-            np.matmul(patches.T if columns else patches, weights,
-                      out=out[start:stop].reshape(-1, cout))
+            matmul(patches.T if columns else patches, weights, out[start:stop].reshape(-1, cout))
         saved = (patches, columns, bias is not None) if save_for_backward else None
         return out, saved
 
@@ -195,12 +195,12 @@ class ConvOps:
         dy2 = dy.reshape(-1, cout)
         if bias_out is not None and with_ones:  # one gemm gives the kernel and the bias gradient
             grad = scratch_array(scratch, "conv_weights_grad", (k + 1, cout), dy.dtype)
-            np.matmul(patches if columns else patches.T, dy2, out=grad)
+            matmul(patches if columns else patches.T, dy2, grad)
             out.reshape(k, cout)[...] = grad[:k]
             bias_out[...] = grad[k]
             return out
         used = (patches[:k] if columns else patches[:, :k]) if with_ones else patches
-        np.matmul(used if columns else used.T, dy2, out=out.reshape(k, cout))
+        matmul(used if columns else used.T, dy2, out.reshape(k, cout))
         if bias_out is not None:
             np.sum(dy2, axis=0, out=bias_out)
         return out
@@ -213,7 +213,7 @@ class ConvOps:
         m = n * oh * ow
         # One gemm per kernel tap, each writing a contiguous (M, Cin) block.
         taps = scratch_array(scratch, "conv_dpatches", (kh * kw, m, cin), dy.dtype)
-        np.matmul(dy.reshape(1, m, cout), kernel.reshape(kh * kw, cin, cout).transpose(0, 2, 1), out=taps)
+        matmul(dy.reshape(1, m, cout), kernel.reshape(kh * kw, cin, cout).transpose(0, 2, 1), taps)
         if out is None:
             out = np.empty(tuple(x_shape), dy.dtype)
         pad = top or bottom or left or right

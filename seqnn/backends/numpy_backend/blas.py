@@ -1,0 +1,108 @@
+"""Matrix products on seqnn's own threads, with BLAS held to one thread meanwhile.
+
+Left alone, OpenBLAS splits every gemm over its own worker threads, which
+spin after each call; seqnn's batch threads (``batch_threads``) then compete
+with them for the same cores, and with any other busy process on the machine
+a gemm waits for its slowest, descheduled worker. Measured on a 2-core
+machine with other work running, an MLP epoch took 3.4–8.9 s with OpenBLAS on
+2 threads against 0.8–1.3 s on 1 (see benchmarks/README.md).
+
+So every product seqnn computes runs with the BLAS library held to one thread
+(through threadpoolctl, for OpenBLAS, MKL, BLIS or Accelerate alike), and a
+large one is split by output rows over seqnn's thread pool instead: each
+thread calls the single-threaded BLAS on its own rows (numpy releases the GIL
+around BLAS), and the pool's threads block instead of spinning when idle.
+Rows are independent, so the result is bit-identical whatever the split.
+
+The BLAS setting is changed only for the duration of each product and put
+back afterwards, so user code sees its own thread count; a lock and a depth
+count keep concurrent products from restoring each other's setting. Without
+threadpoolctl installed, products are plain ``numpy.matmul`` calls (the
+reference behaviour). ``SEQNN_BLAS_THREADS=native`` turns the whole scheme
+off (BLAS keeps its own threads), for comparison.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+
+from .batch_threads import over_batch, thread_count
+
+# Split a product over threads from this many multiply-adds on (~0.4 ms on one core): below it the
+# hand-off to the pool costs more than it saves.
+MIN_SPLIT_MACS = 1 << 26
+# OpenBLAS runs a product below 4·65536 multiply-adds on the calling thread anyway; such small ones
+# (single-sample predictions) skip the thread-count change, which costs more than they take.
+MIN_HELD_MACS = 1 << 18
+# Each thread gets at least this many rows (a gemm on fewer rows runs far below the BLAS's speed).
+MIN_ROWS_PER_THREAD = 16
+
+_lock = threading.Lock()
+_depth = 0
+_saved: list[int] = []
+_libraries: tuple | None = None
+
+
+def _blas_libraries() -> tuple:
+    """threadpoolctl's controllers of the loaded BLAS libraries, or () when the scheme is off (looked up once)."""
+    global _libraries
+    if _libraries is None:
+        if os.environ.get("SEQNN_BLAS_THREADS", "").strip().lower() == "native":
+            _libraries = ()
+        else:
+            try:
+                from threadpoolctl import ThreadpoolController
+            except ImportError:
+                _libraries = ()
+            else:
+                _libraries = tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
+    return _libraries
+
+
+def _hold_one_thread(libraries) -> None:
+    global _depth, _saved
+    with _lock:
+        if _depth == 0:
+            _saved = [lib.get_num_threads() for lib in libraries]
+            for lib, n in zip(libraries, _saved):
+                if n != 1:
+                    lib.set_num_threads(1)
+        _depth += 1
+
+
+def _release(libraries) -> None:
+    global _depth
+    with _lock:
+        _depth -= 1
+        if _depth == 0:
+            for lib, n in zip(libraries, _saved):
+                if n != 1:
+                    lib.set_num_threads(n)
+
+
+def matmul(a, b, out):
+    """``np.matmul(a, b, out=out)``, split by rows of ``out`` over seqnn's threads when large.
+
+    ``a`` is (…, M, K) (any view numpy hands to BLAS, transposes included),
+    ``b`` (…, K, N) and ``out`` (…, M, N), broadcast as numpy does.
+    """
+    m, k = out.shape[-2], a.shape[-1]
+    macs = out.size * k
+    libraries = _blas_libraries() if macs >= MIN_HELD_MACS else ()
+    if not libraries:
+        return np.matmul(a, b, out=out)
+    threads = min(thread_count(), m // MIN_ROWS_PER_THREAD)
+    _hold_one_thread(libraries)
+    try:
+        if threads < 2 or macs < MIN_SPLIT_MACS:
+            np.matmul(a, b, out=out)
+        else:
+            def rows(start, stop):
+                np.matmul(a[..., start:stop, :], b, out=out[..., start:stop, :])
+
+            over_batch(rows, m, 1 << 62)
+    finally:
+        _release(libraries)
+    return out
