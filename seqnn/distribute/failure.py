@@ -67,18 +67,28 @@ class JobGuards:
         if self.failure is None:
             self.failure = reason
 
-    def _abort(self, reason: str) -> None:
+    def _say(self, reason: str) -> bool:
+        """Print the line naming this rank (once; False when it was said already)."""
         if self._aborting:  # MPI_Abort may return while the launcher tears the job down: say it once
-            return
+            return False
         self._aborting = True
         sys.stdout.flush()
         sys.stderr.write(f"seqnn.distribute: rank {self.world.rank} of {self.world.size} ends the job: {reason}\n")
         sys.stderr.flush()
-        self.world.comm.Abort(1)
+        return True
+
+    def _abort(self, reason: str) -> None:
+        if self._say(reason):
+            self.world.comm.Abort(1)
 
     def _excepthook(self, kind, value, traceback) -> None:
+        # The line naming the rank goes out first: another rank's abort may end this process at any
+        # moment, and a cut-off traceback is worth less than the one line that says what happened.
+        said = self._say(f"uncaught {kind.__name__}: {value}"[:500] + " (traceback below)")
         self._previous_hook(kind, value, traceback)
-        self._abort(f"uncaught {kind.__name__}: {value}"[:500] + " (traceback above)")
+        sys.stderr.flush()
+        if said:
+            self.world.comm.Abort(1)
 
     def _at_exit(self) -> None:
         if self.failure is not None:
