@@ -107,3 +107,36 @@ def test_interrupted_run_with_stateful_callbacks_ends_like_an_uninterrupted_one(
             ref_model.load_weights(ref_file)
             run_model.load_weights(run_file)
             assert all(np.array_equal(a, b) for a, b in zip(ref_model.get_weights(), run_model.get_weights()))
+
+
+class _StopAfterFirstEpoch(Callback):
+    """Ctrl-C as the second epoch starts (the first one is backed up); unarmed, it does nothing."""
+
+    def __init__(self, armed=True):
+        super().__init__()
+        self.armed = armed
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.armed and epoch == 1:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("first, second", [(0, 2), (2, 0), (1, 0)])
+def test_a_rerun_may_change_the_verbosity_and_still_resume(tmp_path, first, second):
+    """The progress bar is display-only: a backup leaves it out, so -v / --quiet may differ on the rerun."""
+    x, y = data()
+    sn.utils.set_random_seed(3)
+    with pytest.raises(KeyboardInterrupt):
+        model_for().fit(x, y, epochs=3, batch_size=16, seed=1, verbose=first,
+                        callbacks=[BackupAndRestore(tmp_path), _StopAfterFirstEpoch()])
+    sn.utils.set_random_seed(3)
+    resumed = model_for()
+    history = resumed.fit(x, y, epochs=3, batch_size=16, seed=1, verbose=second,
+                          callbacks=[BackupAndRestore(tmp_path), _StopAfterFirstEpoch(armed=False)])
+    assert resumed.optimizer.iterations == 12  # 4 steps an epoch: the first epoch came from the backup
+    sn.utils.set_random_seed(3)
+    reference = model_for()
+    want = reference.fit(x, y, epochs=3, batch_size=16, seed=1, verbose=0)
+    assert history.history["loss"] == want.history["loss"]
+    for got, expected in zip(resumed.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(got, expected)

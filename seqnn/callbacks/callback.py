@@ -20,6 +20,9 @@ class Callback:
     # True for a callback that must see every other callback's work first (BackupAndRestore: the state
     # it saves includes theirs); CallbackList runs it after them, before the progress bar.
     runs_last = False
+    # True for a callback that only shows progress (ProgbarLogger): it keeps no state a resumed run needs,
+    # so a backup leaves it out, and a rerun may add or drop it (-v, --quiet) and still resume.
+    display_only = False
 
     def __init__(self):
         self.model = None

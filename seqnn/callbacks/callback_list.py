@@ -58,6 +58,11 @@ class CallbackList:
     def __iter__(self):
         return iter(self.callbacks)
 
+    @property
+    def stateful(self) -> list[Callback]:
+        """The callbacks whose state a backup keeps: all but the display-only ones (``Callback.display_only``)."""
+        return [cb for cb in self.callbacks if not cb.display_only]
+
 
 def _dispatch(hook: str, indexed: bool):
     # Every hook gets a dict, never None: Keras's own callbacks and guides call logs.keys() anywhere.

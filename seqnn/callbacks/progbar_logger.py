@@ -69,6 +69,8 @@ class ProgbarLogger(Callback):
         stream: where to write (default: ``sys.stdout`` at the time of writing).
     """
 
+    display_only = True
+
     def __init__(self, verbose="auto", stream: TextIO | None = None):
         super().__init__()
         self.verbose = check_verbose(verbose)

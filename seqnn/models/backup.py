@@ -127,7 +127,7 @@ class _Snapshot:
         self.metrics = [{k: np.array(v) if isinstance(v, np.ndarray) else v for k, v in running_state(m).items()}
                         for m in model.compiled_metrics]
         self.callback_states = [(cb.get_state(), dict(cb.get_state_arrays()) if hasattr(cb, "get_state_arrays")
-                                 else None) for cb in callbacks.callbacks]
+                                 else None) for cb in callbacks.stateful]
 
     def restore(self) -> None:
         model, progress = self.model, self.model._progress
@@ -145,7 +145,7 @@ class _Snapshot:
             self.callbacks.history.epoch, self.callbacks.history.history = self.history
         for metric, state in zip(model.compiled_metrics, self.metrics):
             restore_running_state(metric, state)
-        for cb, (state, arrays) in zip(self.callbacks.callbacks, self.callback_states):
+        for cb, (state, arrays) in zip(self.callbacks.stateful, self.callback_states):
             cb.set_state(state)
             if arrays:
                 cb.set_state_arrays(arrays)

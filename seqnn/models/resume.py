@@ -71,7 +71,7 @@ def capture(model, callbacks, epoch_finished: bool) -> tuple[dict, dict[str, np.
                 numbers[path] = value.item() if isinstance(value, np.generic) else value
         state["metrics"].append(numbers)
     state["callbacks"] = []
-    for index, cb in enumerate(callbacks.callbacks):
+    for index, cb in enumerate(callbacks.stateful):
         state["callbacks"].append({"class": type(cb).__name__, "state": _call(cb, "get_state", {})})
         for name, value in _call(cb, "get_state_arrays", {}).items():
             arrays[f"callbacks.{index}.{name}"] = np.asarray(value)
@@ -99,7 +99,7 @@ def apply(model, callbacks, state: dict, arrays: dict[str, np.ndarray]) -> None:
         restore_running_state(metric, {**numbers, **{k[len(prefix):]: v for k, v in arrays.items()
                                                      if k.startswith(prefix)}})
     saved = state.get("callbacks", [])  # the same callbacks as this run's: checked
-    for index, (cb, entry) in enumerate(zip(callbacks.callbacks, saved)):
+    for index, (cb, entry) in enumerate(zip(callbacks.stateful, saved)):
         if hasattr(cb, "set_state"):
             cb.set_state(entry["state"])
         prefix = f"callbacks.{index}."

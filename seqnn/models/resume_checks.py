@@ -177,7 +177,7 @@ class Checker:
 
     # ------------------------------------------------------------ callbacks ---
     def callback_states(self, saved: Any, arrays: dict[str, np.ndarray]) -> None:
-        current = [type(cb).__name__ for cb in self.callbacks.callbacks]
+        current = [type(cb).__name__ for cb in self.callbacks.stateful]
         if not isinstance(saved, list) or not all(
                 isinstance(entry, dict) and set(entry) == {"class", "state"} for entry in saved):
             self.fail("callbacks", "expected a list of {\"class\": ..., \"state\": {...}}")
@@ -185,7 +185,7 @@ class Checker:
         if names != current:
             raise BackupStateError(f"{self.path}: the backup was written with callbacks {names} but this run has "
                                    f"{current}; resume with the same callbacks (or delete the backup to start over)")
-        for index, (cb, entry) in enumerate(zip(self.callbacks.callbacks, saved)):
+        for index, (cb, entry) in enumerate(zip(self.callbacks.stateful, saved)):
             expected = getattr(cb, "get_state", dict)()
             state = entry["state"]
             if not isinstance(state, dict) or set(state) != set(expected):
@@ -196,7 +196,7 @@ class Checker:
                 continue
             index = name[len("callbacks."):].partition(".")[0]
             if not index.isdigit() or int(index) >= len(saved) \
-                    or not hasattr(self.callbacks.callbacks[int(index)], "set_state_arrays"):
+                    or not hasattr(self.callbacks.stateful[int(index)], "set_state_arrays"):
                 raise BackupStateError(f"{self.path}: tensor {name!r} is not the state of a callback")
 
 
