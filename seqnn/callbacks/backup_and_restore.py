@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+from ..argument_checks import check_bool, describe
 from ..distribute.base import distribution_of
 from .callback import Callback
 
@@ -50,7 +51,10 @@ class BackupAndRestore(Callback):
     def __init__(self, backup_dir: str | os.PathLike, save_freq: str | int = "epoch",
                  delete_checkpoint: bool = True):
         super().__init__()
-        if not backup_dir:
+        if not isinstance(backup_dir, (str, os.PathLike)):
+            raise TypeError(f"BackupAndRestore: backup_dir must be a directory path (str or os.PathLike), "
+                            f"got {describe(backup_dir)}")
+        if not os.fspath(backup_dir):
             raise ValueError("BackupAndRestore: backup_dir must be a directory path, got an empty value")
         if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
                                      or save_freq <= 0):
@@ -58,7 +62,7 @@ class BackupAndRestore(Callback):
                              f"got {save_freq!r}")
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
-        self.delete_checkpoint = bool(delete_checkpoint)
+        self.delete_checkpoint = check_bool(delete_checkpoint, "BackupAndRestore", "delete_checkpoint")
         self._batches_seen = 0
 
     @property

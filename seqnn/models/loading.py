@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..argument_checks import check_bool
 from ..errors import BackendUnavailableError
 from ..layers import registry as layer_registry
 from ..layers.unallocated import shapes_only
@@ -47,6 +48,7 @@ def load_model(filepath: str | os.PathLike, compile: bool = True, custom_objects
         safe_mode: accepted for Keras scripts; loading never runs code from a file.
     """
     path = file_argument(filepath, "load_model")
+    check_bool(compile, "load_model", "compile")
     try:
         with custom_object_scope(custom_objects):  # checked before the file is read
             return _load_model(path, compile)

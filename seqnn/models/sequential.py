@@ -440,6 +440,7 @@ class Sequential(Trainer, Fusion, NestedModel):
         """
         from .file_layout import save_model
 
+        check_bool(include_optimizer, "save", "include_optimizer")
         if not self._distribution.is_chief:
             return  # data-parallel: rank 0 writes the one file (seqnn.distribute)
         save_model(self, filepath, include_optimizer=include_optimizer)
