@@ -36,7 +36,11 @@ def test_dataset_split_report(workdir):
     assert accuracy_of(out) >= 0.95
     assert "precision" in out and "macro avg" in out and "confusion matrix" in out
     rows = [line for line in out.splitlines() if line[:1].isdigit() and len(line.split()) == 4]
-    assert len(rows) >= 360  # one line per sample: index, class, confidence, label
+    assert len(rows) == 10  # by default the first 10 samples: index, class, confidence, label
+    assert "... and 350 more samples (--all prints every one" in out
+    every = run("seqnn-predict", "model.safetensors", "--data", "digits", "--split", "test", "--all", cwd=workdir)
+    rows = [line for line in every.stdout.splitlines() if line[:1].isdigit() and len(line.split()) == 4]
+    assert len(rows) == 360 and "more samples" not in every.stdout
 
 
 def test_npy_input_top_k_and_labels(workdir, digits_test):

@@ -7,9 +7,12 @@ files' hashes where a test needs a file to verify.
 import functools
 import gzip
 import hashlib
+import io
 import http.server
 import os
+import re
 import struct
+import sys
 import threading
 
 import numpy as np
@@ -52,6 +55,7 @@ def isolated(tmp_path, monkeypatch):
     """No $SEQNN_DATA_DIR, a private home (so the cache is empty), and no mirror override."""
     monkeypatch.delenv("SEQNN_DATA_DIR", raising=False)
     monkeypatch.delenv("SEQNN_DATASETS_MIRROR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     return tmp_path
 
@@ -111,6 +115,39 @@ def test_download_from_http_mirror_fills_the_cache_then_works_offline(fake_mnist
     assert len(requests) == 4
     monkeypatch.setattr(mnist, "MIRRORS", ["http://127.0.0.1:1/"])
     assert_loaded(mnist.load_data(), arrays)  # from the cache, no network needed
+
+
+def test_the_cache_follows_xdg_cache_home(fake_mnist, http_mirror, tmp_path, monkeypatch):
+    raws, arrays = fake_mnist
+    root, url, _ = http_mirror
+    write(root, raws)
+    monkeypatch.setattr(mnist, "MIRRORS", [url])
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert_loaded(mnist.load_data(), arrays)
+    assert sorted(os.listdir(tmp_path / "xdg" / "seqnn" / "datasets" / "mnist")) == sorted(f"{s}.gz" for s in raws)
+    assert not (tmp_path / "home" / ".cache").exists()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_a_download_shows_a_bar_on_a_terminal_and_a_line_elsewhere(fake_mnist, http_mirror, monkeypatch, terminal):
+    raws, arrays = fake_mnist
+    root, url, _ = http_mirror
+    write(root, raws)
+    monkeypatch.setattr(mnist, "MIRRORS", [url])
+    err = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert_loaded(mnist.load_data(), arrays)
+    text = err.getvalue()
+    if terminal:  # tqdm's byte counter for each file, redrawn in place, then cleared
+        assert "\r" in text and "train-images-idx3-ubyte.gz" in text and re.search(r"\| [\d.]+k?/[\d.]+k? \[", text)
+        assert "seqnn: downloading" not in text
+    else:
+        assert text.count("seqnn: downloading") == 4 and "\r" not in text
 
 
 def test_a_failing_mirror_falls_back_to_the_next(fake_mnist, http_mirror, tmp_path, monkeypatch):

@@ -2,7 +2,8 @@
 
 For a classifier it prints, per sample, the predicted class and its
 probability (the k best with ``--top-k``); for a regressor the predicted
-values. ``--out FILE.csv`` writes the same as CSV instead. When labels are
+values: the first few samples by default, every one with ``--all``.
+``--out FILE.csv`` writes them all as CSV instead. When labels are
 known (``--data``, a CSV ``--target`` column, ``y`` in an .npz, or
 ``--labels``) it ends with the accuracy, the per-class report and the
 confusion matrix (mean squared / absolute error for a regressor).
@@ -27,6 +28,7 @@ from .args import positive_int
 from .errors import ArgumentParser, UsageError, run
 
 PROG = "seqnn-predict"
+FIRST_ROWS = 10  # sample lines printed by default: the start of the table, then the summary
 
 EPILOG = f"""\
 examples:
@@ -61,7 +63,10 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="write the predictions to this CSV file instead of printing them")
     p.add_argument("--limit", type=positive_int, metavar="N", help="predict only the first N samples")
     p.add_argument("--batch-size", type=positive_int, default=256, metavar="N", help="samples per batch (default: 256)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no line per sample: only the summary and report")
+    lines = p.add_mutually_exclusive_group()
+    lines.add_argument("--all", action="store_true",
+                       help=f"a line for every sample (default: the first {FIRST_ROWS}, then the summary)")
+    lines.add_argument("-q", "--quiet", action="store_true", help="no line per sample: only the summary and report")
     p.add_argument("--plot", metavar="FILE",
                    help="draw the confusion matrix to FILE (.png, .svg, .pdf); needs the true labels and "
                         "matplotlib (the plots extra)")
@@ -104,7 +109,11 @@ def _main(argv: Sequence[str] | None) -> int:
         _write_csv(args.out, header, rows)
         print(f"wrote {len(rows)} predictions to {args.out}")
     elif not args.quiet:
-        _print_table(header, rows)
+        shown = rows if args.all else rows[:FIRST_ROWS]
+        _print_table(header, shown)
+        if len(shown) < len(rows):
+            print(f"... and {len(rows) - len(shown)} more samples (--all prints every one, --out FILE.csv "
+                  "writes them)")
     if labels is not None:
         print(_report(probs, labels, classifier, class_names))
     if args.plot:

@@ -63,7 +63,7 @@ def build_parser() -> ArgumentParser:
     g.add_argument("--data", default="digits", metavar="DATA",
                    help="digits, mnist, fashion_mnist, or a .csv / .npz file (default: digits)")
     g.add_argument("--data-dir", metavar="DIR", help="directory with the mnist / fashion_mnist IDX files "
-                   "(default: $SEQNN_DATA_DIR, then ~/.cache/seqnn/datasets/NAME)")
+                   "(default: $SEQNN_DATA_DIR, then $XDG_CACHE_HOME or ~/.cache, /seqnn/datasets/NAME)")
     g.add_argument("--target", metavar="COLUMN", help="CSV column holding the targets (name or 0-based index)")
     g.add_argument("--drop", action="append", metavar="COLUMN",
                    help="CSV column to leave out of the inputs (an id, a name); repeat for several")

@@ -11,6 +11,11 @@ Environment:
 * ``SEQNN_DATASETS_MIRROR``: base URL(s), comma-separated, tried *instead of*
   the built-in mirrors (an in-house mirror, or ``file:///some/dir/`` for an
   air-gapped machine). File names are appended to each base.
+* ``XDG_CACHE_HOME``: the cache lives in ``$XDG_CACHE_HOME/seqnn`` when it is
+  set (the XDG base-directory rule), else in ``~/.cache/seqnn``.
+
+On a terminal a download shows a progress bar (tqdm) on stderr; elsewhere
+(a log file, CI) one line names the URL.
 """
 from __future__ import annotations
 
@@ -46,8 +51,20 @@ class FileHashes:
 
 
 def cache_dir(name: str) -> str:
-    """``~/.cache/seqnn/datasets/<name>``: where downloads go and where loaders look last."""
-    return os.path.join(os.path.expanduser("~"), ".cache", "seqnn", "datasets", name)
+    """``$XDG_CACHE_HOME/seqnn/datasets/<name>`` (``~/.cache/...`` without it): where downloads go."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "seqnn", "datasets", name)
+
+
+def _progress(url: str, total: int | None):
+    """A tqdm bar for a download when stderr is a terminal, else None (after one line naming the URL)."""
+    if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        print(f"seqnn: downloading {url}", file=sys.stderr, flush=True)
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=url.rsplit("/", 1)[-1],
+                file=sys.stderr, leave=False)
 
 
 def mirrors(defaults: list[str]) -> list[str]:
@@ -160,13 +177,20 @@ def _download_verified(url: str, destination: str, expected: FileHashes) -> None
     try:
         digest, size = hashlib.sha256(), 0
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=_TIMEOUT_S) as response:
-            print(f"seqnn: downloading {url}", file=sys.stderr, flush=True)
-            while chunk := response.read(_CHUNK):
-                size += len(chunk)
-                if size > _MAX_DOWNLOAD_BYTES:
-                    raise ValueError(f"more than {_MAX_DOWNLOAD_BYTES >> 20} MB; not the expected file")
-                digest.update(chunk)
-                out.write(chunk)
+            length = response.headers.get("Content-Length") if getattr(response, "headers", None) else None
+            bar = _progress(url, int(length) if length and length.isdigit() else None)
+            try:
+                while chunk := response.read(_CHUNK):
+                    size += len(chunk)
+                    if size > _MAX_DOWNLOAD_BYTES:
+                        raise ValueError(f"more than {_MAX_DOWNLOAD_BYTES >> 20} MB; not the expected file")
+                    digest.update(chunk)
+                    out.write(chunk)
+                    if bar is not None:
+                        bar.update(len(chunk))
+            finally:
+                if bar is not None:
+                    bar.close()
             out.flush()
             os.fsync(out.fileno())
         if expected.gz is None or digest.hexdigest() != expected.gz:

@@ -6,7 +6,7 @@ The files (``.gz`` or uncompressed) are looked up in, in order:
 1. the ``path`` given to ``load_data``;
 2. ``$SEQNN_DATA_DIR/<name>`` (and, for MNIST only, ``$SEQNN_DATA_DIR``
    itself: Fashion-MNIST's files have the same names as MNIST's);
-3. the cache, ``~/.cache/seqnn/datasets/<name>``.
+3. the cache, ``$XDG_CACHE_HOME/seqnn/datasets/<name>`` (``~/.cache/seqnn/...`` without it).
 
 The first directory that holds all four is used. When none does, the
 missing files are downloaded into the cache (see :mod:`.download`); without a

@@ -50,7 +50,7 @@ def load_data(path: str | os.PathLike | None = None
 
     Files (the four IDX files, ``.gz`` or uncompressed) are looked up in
     ``path``, then ``$SEQNN_DATA_DIR/mnist`` and ``$SEQNN_DATA_DIR``, then
-    ``~/.cache/seqnn/datasets/mnist``; when none holds them they are
+    ``$XDG_CACHE_HOME/seqnn/datasets/mnist`` (``~/.cache/...`` without it); when none holds them they are
     downloaded into the cache. Each file is checked against its SHA-256.
 
     Raises:
