@@ -94,10 +94,14 @@ class ProgbarLogger(Callback):
     def _out(self) -> TextIO:
         return self.stream if self.stream is not None else sys.stdout
 
+    def _notebook(self) -> bool:
+        """Writing to a Jupyter notebook's output (a widget bar there, whose text is never cut)."""
+        return self.stream is None and _in_notebook()
+
     def _live(self) -> bool:
         if self.verbose != 1:
             return False
-        if self.stream is None and _in_notebook():
+        if self._notebook():
             return True
         isatty = getattr(self._out, "isatty", None)
         try:
@@ -113,7 +117,7 @@ class ProgbarLogger(Callback):
         self._close()
         if not (self.verbose and self._live()):
             return
-        if self.stream is None and _in_notebook():
+        if self._notebook():
             from tqdm.auto import tqdm  # a widget, whose text is never cut
 
             self._bar = tqdm(total=self.params.get("steps"), desc=description, unit="step", leave=self._in_fit())
@@ -150,7 +154,7 @@ class ProgbarLogger(Callback):
         parts = [head, count, f"{seconds:.1f}s", _per_step(seconds, self._seen)]
         if logs:
             parts.extend(format_logs(logs).split(" - "))
-        if self._live() and not (self.stream is None and _in_notebook()):
+        if self._live() and not self._notebook():
             text = "\n".join(wrap_parts(parts, max(terminal_width(self._out) - 1, 20)))
         else:
             text = " - ".join(parts)
