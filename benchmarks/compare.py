@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""seqnn beside PyTorch, Keras on JAX and plain numpy: the performance targets of issue 14, side by side.
+"""seqnn beside PyTorch, Keras on JAX and plain numpy: the performance targets, side by side.
 
 Runs seqnn and its peers (through the shared ``peers.py`` harness, one process
 per run, every run under ``flock /tmp/bench.lock``), alternating: in every

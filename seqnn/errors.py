@@ -26,3 +26,12 @@ class UnknownNameError(UserInputError, ValueError):
 
 class BackendUnavailableError(UserInputError, ValueError):
     """A backend was asked for that cannot run on this machine."""
+
+
+class InputRangeWarning(UserWarning):
+    """``predict`` or ``evaluate`` got inputs far outside the range of those the model was trained on.
+
+    Usually unscaled data (pixels in 0..255 for a model trained on 0..1).
+    Silence it, once you know the inputs are right, with
+    ``warnings.filterwarnings("ignore", category=seqnn.errors.InputRangeWarning)``.
+    """

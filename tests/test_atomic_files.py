@@ -1,5 +1,5 @@
 """Atomic saves: what a killed save leaves is removed by the next one, and only that; modes, symlinks and
-empty names (issue 13, point 5)."""
+empty names."""
 import os
 import stat
 import subprocess

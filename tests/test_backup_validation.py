@@ -1,5 +1,4 @@
-"""A backup file is checked in every field before a fit resumes from it, and a refused one changes nothing
-(issue 13, point 4)."""
+"""A backup file is checked in every field before a fit resumes from it, and a refused one changes nothing."""
 import json
 
 import numpy as np

@@ -1,5 +1,5 @@
 """``custom_objects`` holds for one load only, accepts only classes (and metric functions) of the right kind,
-and covers layers, losses, metrics and optimizers (issue 13, point 3)."""
+and covers layers, losses, metrics and optimizers."""
 import os
 import subprocess
 import threading

@@ -1,4 +1,4 @@
-"""Data-parallel training under mpiexec equals one-process training (issue 16, points 2, 3 and 5).
+"""Data-parallel training under mpiexec equals one-process training.
 
 Each scenario of ``scripts/distributed_train.py`` trains in 2 (and 3) MPI processes and in one process
 without ``distribution=``, from the same seeds; every process writes its final weights and the logs every

@@ -1,4 +1,4 @@
-"""examples/mnist_mlp_distributed.py on the real MNIST files, on 2 processes (issue 16, "done when").
+"""examples/mnist_mlp_distributed.py on the real MNIST files, on 2 processes.
 
 Slow (minutes): ``pytest -m slow tests/test_distributed_mnist.py`` with ``SEQNN_DATA_DIR`` set.
 """

@@ -1,5 +1,5 @@
 """SIGKILL at random moments, saves included: every file on disk still loads, no temporary survives, and the
-run, resumed as often as it was killed, ends bit-identical to an uninterrupted one (issue 13, point 5).
+run, resumed as often as it was killed, ends bit-identical to an uninterrupted one.
 
 The script (``scripts/kill_train.py``) saves after every batch (ModelCheckpoint of the whole model, per-epoch
 weights, the best model, and a BackupAndRestore backup), so most random kills land in a save. After each kill

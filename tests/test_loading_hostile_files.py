@@ -1,7 +1,6 @@
 """Model and weights files that lie: each is refused with a ValueError naming the file and the problem.
 
-Regression tests for issue 13, points 1 and 2: a tiny file that declares huge
-weights, unchecked ``data_offsets``, deep JSON nesting, a non-string
+Regression tests: a tiny file that declares huge weights, unchecked ``data_offsets``, deep JSON nesting, a non-string
 ``class_name``, config typos, and the console commands' reports of them.
 """
 import json

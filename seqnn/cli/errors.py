@@ -21,6 +21,7 @@ import os
 import sys
 import sysconfig
 import traceback
+import warnings
 from typing import Callable, Sequence
 
 from ..errors import UserInputError
@@ -58,7 +59,7 @@ def one_line(error: BaseException) -> str:
 
 
 def run(prog: str, main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None) -> int:
-    """Call ``main(argv)`` and return the command's exit status.
+    """Call ``main(argv)`` and return the command's exit status; warnings are printed as ``prog: warning: ...``.
 
     0: done. 2: a user mistake, reported as one line on stderr. 1: any
     other error (reported with the user's traceback), or the reader of
@@ -68,7 +69,11 @@ def run(prog: str, main: Callable[[Sequence[str] | None], int | None], argv: Seq
     SystemExit.
     """
     try:
-        return int(main(argv) or 0)
+        with warnings.catch_warnings():
+            # A warning reads like an error: "prog: warning: message", without the Python line it came from.
+            warnings.showwarning = lambda message, *_args, **_kwargs: print(
+                f"{prog}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+            return int(main(argv) or 0)
     except SystemExit as e:
         if e.code is None or isinstance(e.code, int):
             return e.code or 0

@@ -22,7 +22,7 @@ import numpy as np
 from ..metrics.base import restore_running_state, running_state
 from ..saving import safetensors_file
 from ..saving.tensor_checks import check_names_and_shapes
-from . import resume, resume_checks
+from . import input_range, resume, resume_checks
 from .file_layout import FORMAT, OPTIMIZER_PREFIX, save_model, weight_shapes
 from .loading import check_optimizer_state, file_argument, metadata_json, set_optimizer_state
 
@@ -51,6 +51,7 @@ def restore_training(model, filepath: str | os.PathLike) -> None:
     if "training_state" not in metadata:
         raise ValueError(f"{path}: not a training backup (no training_state metadata)")
     state = metadata_json(metadata, "training_state", path)
+    trained_on = input_range.from_metadata(metadata, path)
     callbacks = model._active_callbacks
     weights = {k: v for k, v in tensors.items() if k.startswith("layers.")}
     check_names_and_shapes(weight_shapes(model), weights, path)
@@ -67,6 +68,8 @@ def restore_training(model, filepath: str | os.PathLike) -> None:
             set_optimizer_state(model, optimizer_state, scalars)
             resume.apply(model, callbacks, state, arrays)
             _probe_metrics(model)
+            # A data loader's batches before the interruption count as trained on, as the weights do.
+            model.training_input_range = input_range.union(model.training_input_range, trained_on)
         except Exception as e:
             snapshot.restore()
             raise ValueError(f"{path}: the backup does not fit this run ({type(e).__name__}: {e}); nothing "

@@ -55,19 +55,32 @@ def check_features(x: np.ndarray, expected: tuple | None, name: str = "x") -> No
                          f"got {tuple(x.shape)}")
 
 
-def check_finite(x: np.ndarray, name: str = "x", chunk: int = 1 << 22) -> None:
-    """Raise if x holds NaN or inf (integer data always passes). Chunked: no full-size temporary."""
-    if x.dtype.kind != "f":
-        return
-    flat = x.reshape(-1) if x.flags.c_contiguous else None
-    if flat is None:
-        bad = not np.isfinite(x).all()
-    else:
-        bad = any(not np.isfinite(flat[i:i + chunk]).all() for i in range(0, flat.size, chunk))
-    if bad:
-        where = np.argwhere(~np.isfinite(x))[0]
-        raise ValueError(f"{name}: contains NaN or inf (first at index {tuple(int(i) for i in where)}); "
-                         "clean or impute the data first")
+def check_finite(x: np.ndarray, name: str = "x") -> None:
+    """Raise if x holds NaN or inf."""
+    finite_range(x, name)
+
+
+def finite_range(x: np.ndarray, name: str = "x", chunk: int = 1 << 22) -> tuple[float, float] | None:
+    """``(min, max)`` of x (None when x is empty or not numeric); raises if x holds NaN or inf.
+
+    One min and one max serve both purposes (NaN propagates through them and
+    inf shows as itself), so predict's finiteness check also gives the input
+    range for free. Chunked by rows: no full-size temporary, whatever x's strides.
+    """
+    if x.size == 0 or x.dtype.kind not in "biuf":
+        return None
+    rows = max(1, chunk // max(1, x.size // len(x))) if x.ndim else 1
+    parts = [x] if x.ndim == 0 else (x[i:i + rows] for i in range(0, len(x), rows))
+    lo, hi = math.inf, -math.inf
+    for part in parts:
+        part_lo, part_hi = float(part.min()), float(part.max())
+        # Checked per part: Python's min() and max() would pass a NaN over (every comparison with it is False).
+        if not (math.isfinite(part_lo) and math.isfinite(part_hi)):
+            where = np.argwhere(~np.isfinite(x))[0]
+            raise ValueError(f"{name}: contains NaN or inf (first at index {tuple(int(i) for i in where)}); "
+                             "clean or impute the data first")
+        lo, hi = min(lo, part_lo), max(hi, part_hi)
+    return lo, hi
 
 
 def sample_weights(value: Any) -> np.ndarray:

@@ -9,8 +9,9 @@ Layout of a file written by :func:`save_model` (see the design notes):
   ``optimizer.step`` (updates applied, int64) and any other scalar state the
   optimizer keeps (``optimizer.<name>``, float64);
 * ``__metadata__``: ``format="seqnn"``, the library version, ``model_config``
-  and ``compile_config`` as JSON strings, and ``training_state`` (JSON) for
-  resumable checkpoints (see :mod:`seqnn.models.backup`).
+  and ``compile_config`` as JSON strings, ``training_input_range`` (JSON
+  ``[min, max]`` of the inputs fit trained on, see :mod:`seqnn.models.input_range`)
+  and ``training_state`` (JSON) for resumable checkpoints (see :mod:`seqnn.models.backup`).
 
 The file itself is written by :mod:`seqnn.saving` (atomically).
 """
@@ -25,6 +26,7 @@ from .. import optimizers
 from .._version import __version__
 from ..file_names import check_save_path
 from ..saving import safetensors_file
+from . import input_range
 
 FORMAT = "seqnn"
 OPTIMIZER_PREFIX = "optimizer."
@@ -75,6 +77,8 @@ def save_model(model, path: str | os.PathLike, include_optimizer: bool = True,
         # The optimizer's config now, not at compile time: callbacks may have changed its learning rate.
         metadata["compile_config"] = json.dumps({**model.compile_config,
                                                  "optimizer": optimizers.serialize(model.optimizer)})
+    if model.training_input_range is not None:
+        metadata[input_range.METADATA_KEY] = input_range.to_metadata(model.training_input_range)
     if training_state is not None:
         metadata["training_state"] = json.dumps(training_state)
     safetensors_file.write(path, tensors, metadata)

@@ -32,6 +32,7 @@ from ..layers.unallocated import shapes_only
 from ..registry import custom_object_scope
 from ..saving import json_text, safetensors_file
 from ..saving.tensor_checks import check_names_and_shapes
+from . import input_range
 from .file_layout import BACKUP_PREFIXES, FORMAT, OPTIMIZER_PREFIX, weight_shapes
 from .sequential import Sequential
 
@@ -68,6 +69,7 @@ def _load_model(path: str, compile: bool):
         model = model_from_config(config, f"{path}: model_config")
         if compile_config is not None:
             compile_from_config(model, compile_config, f"{path}: compile_config")
+    model.training_input_range = input_range.from_metadata(metadata, path)
     weights = _weights_of(tensors, metadata)
     if not model.built:
         if weights:

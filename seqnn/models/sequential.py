@@ -70,6 +70,9 @@ class Sequential(Trainer, Fusion, NestedModel):
         self.compile_config: dict | None = None
         self._compile_metrics = CompileMetrics()
         self._distribution = distribute.LOCAL  # one process until compile(distribution=...)
+        # (min, max) of every input value fit has trained on, kept in the model file; predict warns
+        # when its inputs lie far outside (see seqnn.models.input_range). None until the first fit.
+        self.training_input_range: tuple[float, float] | None = None
         self.stop_training = False
         self.history = None
         self._reset_training_state()

@@ -17,6 +17,7 @@ from ..callbacks.progbar_logger import check_verbose
 from ..float_errors import ignores_underflow
 from . import arguments as A
 from . import data as D
+from . import input_range
 from .build_rollback import unbuilt_on_error
 from .resume import FitProgress
 
@@ -91,14 +92,16 @@ class Trainer:
             self.build((None, *x.shape[1:]))
         D.check_features(x, self.input_shape[1:], name)
 
-    def _ensure_built_and_finite(self, x: np.ndarray) -> None:
-        """predict's checks: x fits the model (building it) and holds no NaN or inf (else it stays unbuilt)."""
+    def _ensure_built_and_finite(self, x: np.ndarray, what: str | None) -> bool:
+        """predict's checks: x fits the model (building it) and holds no NaN or inf (else it stays unbuilt).
+        Unless ``what`` is None, warns when x lies far outside the inputs the model was trained on (→ True)."""
         with unbuilt_on_error(self):
             self._ensure_built_for(x, "x")
-            D.check_finite(x, "x")
+            seen = D.finite_range(x, "x")
+        return what is not None and input_range.warn_if_far_outside(self.training_input_range, seen, what)
 
     def _check_xy(self, x, y, sample_weight, class_weight=None, name_x="x", name_y="y"):
-        """Validate in-memory data; returns (x, y, weights) with y in the loss's form."""
+        """Validate in-memory data; returns (x, y, weights, x's (min, max)) with y in the loss's form."""
         x = D.as_array(x, name_x)
         if y is None:
             raise ValueError(f"{name_y}: targets are required when {name_x} is an array")
@@ -107,7 +110,7 @@ class Trainer:
         sw = None if sample_weight is None else D.sample_weights(sample_weight)
         D.check_lengths(**{name_x: x, name_y: y, "sample_weight": sw})
         self._ensure_built_for(x, name_x)
-        D.check_finite(x, name_x)
+        x_range = D.finite_range(x, name_x)
         D.check_finite(y, name_y)  # a NaN target turns every weight into NaN, as a NaN input does
         try:
             y = self.loss.validate_targets(y, self.output_shape)
@@ -119,20 +122,21 @@ class Trainer:
         if class_weight is not None:
             cw = D.class_weights_for(y, class_weight, self.loss.sparse_targets)
             sw = cw if sw is None else sw * cw
-        return x, y, sw
+        return x, y, sw, x_range
 
     def _check_batch(self, x, y, w):
-        """Checks for a batch from a data loader (arrays are checked whole, up front)."""
+        """Checks for a batch from a data loader (arrays are checked whole, up front); returns
+        (x, y, w, x's (min, max))."""
         was_built = self.built
         with unbuilt_on_error(self):
             self._ensure_built_for(x, "x")
-            D.check_finite(x, "x")
+            x_range = D.finite_range(x, "x")
             if y is not None:
                 D.check_finite(y, "y")
                 y = self.loss.validate_targets(y, self.output_shape)
         if not was_built:  # the first batch built the model: bind the arena, optimizer and metrics to its weights
             self._prepare()
-        return x, y, w
+        return x, y, w, x_range
 
     def _require_loss(self, what: str) -> None:
         self._require_compiled(what)
@@ -191,11 +195,12 @@ class Trainer:
         if validation_split and validation_data is not None:
             validation_split = 0.0  # Keras: validation_data takes precedence
         with unbuilt_on_error(self):  # a refused argument leaves an unbuilt model unbuilt
-            train_batches, val = self._fit_sources(x, y, batch_size, validation_split, validation_data, shuffle,
+            train_batches, val, train_range = self._fit_sources(x, y, batch_size, validation_split, validation_data, shuffle,
                                                    class_weight, sample_weight, steps_per_epoch, validation_steps,
                                                    validation_batch_size, seed)
             self._prepare()
             self._reseed_layers(seed)
+        self.training_input_range = input_range.union(self.training_input_range, train_range)
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=epochs, steps=train_batches.num_steps())
         self._distribution.begin_fit(self, train_batches, val)
@@ -212,7 +217,8 @@ class Trainer:
                      sample_weight, steps_per_epoch, validation_steps, validation_batch_size, seed):
         """The training and validation batches of fit, every array checked."""
         if D.is_array_like(x) or isinstance(x, (list, tuple)) and not _looks_like_batches(x):
-            x, y, sw = self._check_xy(x, y, sample_weight, class_weight)
+            # x's range includes a validation_split part: it is data the user scaled for training all the same.
+            x, y, sw, train_range = self._check_xy(x, y, sample_weight, class_weight)
             val = None
             if validation_split:
                 (x, y, sw), (xv, yv, swv) = D.split_validation([x, y, sw], validation_split)
@@ -221,7 +227,7 @@ class Trainer:
         elif x is None:
             raise ValueError("fit() needs training data: x (and y), or a data loader as x")
         else:
-            train_batches = D.LoaderBatches(x, steps_per_epoch)
+            train_batches, train_range = D.LoaderBatches(x, steps_per_epoch), None  # recorded batch by batch
             if y is not None:
                 raise ValueError("y: must be None when x is a data loader (the loader yields the targets)")
             if validation_split:
@@ -238,14 +244,14 @@ class Trainer:
             # The shuffling seed is drawn last: a refused call leaves the global seed stream where it was.
             rng = np.random.default_rng(sn_random.next_seed() if seed is None else seed)
             train_batches = D.ArrayBatches(*train_batches, batch_size, bool(shuffle), rng, steps_per_epoch)
-        return train_batches, val
+        return train_batches, val, train_range
 
     def _validation_source(self, validation_data, batch_size, steps):
         if (isinstance(validation_data, tuple) and len(validation_data) in (2, 3)
                 and not _looks_like_batches(validation_data)):
             xv, yv, *wv = validation_data
-            xv, yv, swv = self._check_xy(xv, yv, wv[0] if wv else None, name_x="validation_data x",
-                                         name_y="validation_data y")
+            xv, yv, swv, _ = self._check_xy(xv, yv, wv[0] if wv else None, name_x="validation_data x",
+                                            name_y="validation_data y")
             return D.ArrayBatches(xv, yv, swv, batch_size, False, None, steps)
         if isinstance(validation_data, (list, tuple)) and not _looks_like_batches(validation_data):
             raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), "
@@ -281,7 +287,8 @@ class Trainer:
             for step, (xh, yh, wh) in enumerate(batches.epoch(skip), start=skip):
                 cbs.on_train_batch_begin(step)
                 if not checked:
-                    xh, yh, wh = self._check_batch(xh, yh, wh)
+                    xh, yh, wh, seen = self._check_batch(xh, yh, wh)
+                    self.training_input_range = input_range.union(self.training_input_range, seen)
                 value, pred = self._train_batch(*self._to_backend(xh, yh, wh))
                 value, rows, yh, pred, wh = self._distribution.whole_batch(self, value, len(xh), yh, pred, wh)
                 progress.loss_total += value * rows
@@ -324,7 +331,8 @@ class Trainer:
         callbacks = A.callback_list(callbacks)
         with unbuilt_on_error(self):
             if D.is_array_like(x) or isinstance(x, (list, tuple)) and not _looks_like_batches(x):
-                x, y, sw = self._check_xy(x, y, sample_weight)
+                x, y, sw, seen = self._check_xy(x, y, sample_weight)
+                input_range.warn_if_far_outside(self.training_input_range, seen, "evaluate")
                 batches = D.ArrayBatches(x, y, sw, batch_size, False, None, steps)
             elif x is None:
                 raise ValueError("evaluate() needs data: x and y, or a data loader as x")
@@ -342,11 +350,13 @@ class Trainer:
     def _evaluate_loop(self, batches, cbs, checked) -> dict:
         self._reset_metrics()
         cbs.on_test_begin()
-        total, count, logs = 0.0, 0.0, {}
+        total, count, logs, warned = 0.0, 0.0, {}, False
         for step, (xh, yh, wh) in enumerate(batches):
             cbs.on_test_batch_begin(step)
             if not checked:
-                xh, yh, wh = self._check_batch(xh, yh, wh)
+                xh, yh, wh, seen = self._check_batch(xh, yh, wh)
+                if not warned:
+                    warned = input_range.warn_if_far_outside(self.training_input_range, seen, "evaluate")
             xb, yb, wb = self._to_backend(xh, yh, wh)
             value, pred = self._test_batch(xb, yb, wb)
             value, rows, yh, pred, wh = self._distribution.whole_batch(self, value, len(xh), yh, pred, wh)
@@ -371,18 +381,18 @@ class Trainer:
         callbacks = A.callback_list(callbacks)
         if D.is_array_like(x) or isinstance(x, (list, tuple)) and not _looks_like_batches(x):
             x = D.as_array(x, "x")
-            self._ensure_built_and_finite(x)
+            self._ensure_built_and_finite(x, "predict")
             batches, checked = D.ArrayBatches(x, None, None, batch_size, False, None, steps), True
         else:
             batches, checked = D.LoaderBatches(x, steps, with_targets=False), False
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                            steps=batches.num_steps())
         cbs.on_predict_begin()
-        outputs = []
+        outputs, warned = [], False
         for step, (xh, _, _) in enumerate(batches):
             cbs.on_predict_batch_begin(step)
             if not checked:
-                self._ensure_built_and_finite(xh)
+                warned = self._ensure_built_and_finite(xh, None if warned else "predict") or warned
             out = np.array(self.backend.to_numpy(self._predict_batch(self.backend.asarray(xh, self.dtype))))
             outputs.append(out)
             cbs.on_predict_batch_end(step, {"outputs": out})
@@ -393,17 +403,18 @@ class Trainer:
 
     def predict_on_batch(self, x: Any) -> np.ndarray:
         """Outputs for one batch, with no batching loop or callbacks."""
-        x = D.as_array(x, "x")
-        self._ensure_built_and_finite(x)
-        return np.array(self.backend.to_numpy(self._predict_batch(self.backend.asarray(x, self.dtype))))
+        return self._one_batch(x, "predict_on_batch", training=False)
 
     def __call__(self, x: Any, training: bool = False) -> np.ndarray:
         """``model(x, training=False)`` as in Keras: outputs for one batch (dropout on if training)."""
-        if not check_bool(training, "model(x, training=...)", "training"):
-            return self.predict_on_batch(x)
+        return self._one_batch(x, "model(x)", check_bool(training, "model(x, training=...)", "training"))
+
+    def _one_batch(self, x: Any, what: str, training: bool) -> np.ndarray:
         x = D.as_array(x, "x")
-        self._ensure_built_and_finite(x)
-        return np.array(self.backend.to_numpy(self._forward(self.backend.asarray(x, self.dtype), training=True)))
+        self._ensure_built_and_finite(x, what)
+        xb = self.backend.asarray(x, self.dtype)
+        out = self._forward(xb, training=True) if training else self._predict_batch(xb)
+        return np.array(self.backend.to_numpy(out))
 
     # --------------------------------------------------- one-batch training ---
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
@@ -412,8 +423,9 @@ class Trainer:
         self._require_loss("train_on_batch")
         check_bool(return_dict, "train_on_batch", "return_dict")
         with unbuilt_on_error(self):
-            x, y, sw = self._check_xy(x, y, sample_weight, class_weight)
+            x, y, sw, seen = self._check_xy(x, y, sample_weight, class_weight)
             self._prepare()
+        self.training_input_range = input_range.union(self.training_input_range, seen)
         self._reset_metrics()
         value, pred = self._train_batch(*self._to_backend(x, y, sw))
         self._update_metrics(y, pred, sw)
@@ -424,8 +436,9 @@ class Trainer:
         self._require_loss("test_on_batch")
         check_bool(return_dict, "test_on_batch", "return_dict")
         with unbuilt_on_error(self):
-            x, y, sw = self._check_xy(x, y, sample_weight)
+            x, y, sw, seen = self._check_xy(x, y, sample_weight)
             self._prepare()
+        input_range.warn_if_far_outside(self.training_input_range, seen, "test_on_batch")
         self._reset_metrics()
         value, pred = self._test_batch(*self._to_backend(x, y, sw))
         self._update_metrics(y, pred, sw)
