@@ -39,7 +39,8 @@ implemented by the backend in a module of its own.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import contextlib
+from typing import Any, ContextManager, Sequence
 
 from .fused import FusedOps
 
@@ -70,6 +71,17 @@ class Backend(FusedOps):
 
     def full(self, shape: Sequence[int], value: float, dtype: str) -> Array:
         raise NotImplementedError
+
+    def step_scope(self, tuners: dict, key: Any) -> ContextManager:
+        """The context one step (a training, evaluation or inference batch) runs in.
+
+        A backend that can run a step more than one way picks the way here and
+        may time the step to choose better next time, keeping what it learns in
+        ``tuners`` (the model's, by ``key``: the kind of step and its batch
+        shape). The numpy backend chooses BLAS's threads this way
+        (:mod:`seqnn.backends.numpy_backend.thread_tuning`); the default does nothing.
+        """
+        return contextlib.nullcontext()
 
     def item(self, a: Array) -> float:
         """A 0-d (or one-element) array's value as a Python float: waits for the device."""

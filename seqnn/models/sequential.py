@@ -73,6 +73,7 @@ class Sequential(Trainer, Fusion, NestedModel):
         # (min, max) of every input value fit has trained on, kept in the model file; predict warns
         # when its inputs lie far outside (see seqnn.models.input_range). None until the first fit.
         self.training_input_range: tuple[float, float] | None = None
+        self._step_tuners: dict = {}  # what the backend learns about running this model's steps fast
         self.stop_training = False
         self.history = None
         self._reset_training_state()

@@ -42,28 +42,30 @@ class Trainer:
 
         The loss is read back once, at the end: the step's only wait for the device.
         """
-        out = self._forward(x, training=True)
-        loss = self._train_loss
-        value = loss.forward(out, y, w)
-        dy = loss.backward()
-        first = self._first_trainable
-        for i in range(len(self._layers) - 1, first - 1, -1):
-            dy = self._layers[i].backward(dy, need_input_grad=i > first)
-        value = self._distribution.reduce_gradients(self, value)  # data-parallel: the global batch's (seqnn.distribute)
-        for layer in self._regularized:
-            value = self.backend.add(value, layer.regularization_penalty())
-            layer.add_regularization_gradients()
-        self.optimizer.apply()
-        return self.backend.item(value), self._predictions(out)
+        with self.backend.step_scope(self._step_tuners, ("train", x.shape)):
+            out = self._forward(x, training=True)
+            loss = self._train_loss
+            value = loss.forward(out, y, w)
+            dy = loss.backward()
+            first = self._first_trainable
+            for i in range(len(self._layers) - 1, first - 1, -1):
+                dy = self._layers[i].backward(dy, need_input_grad=i > first)
+            value = self._distribution.reduce_gradients(self, value)  # data-parallel: the global batch's
+            for layer in self._regularized:
+                value = self.backend.add(value, layer.regularization_penalty())
+                layer.add_regularization_gradients()
+            self.optimizer.apply()
+            return self.backend.item(value), self._predictions(out)
 
     @ignores_underflow
     def _test_batch(self, x, y, w) -> tuple[float, Any]:
-        out = self._forward(x, training=False)
-        value = self._train_loss.forward(out, y, w)
-        value = self._distribution.reduce_loss(self, value)  # data-parallel: the global batch's (seqnn.distribute)
-        for layer in self._regularized:
-            value = self.backend.add(value, layer.regularization_penalty())
-        return self.backend.item(value), self._predictions(out)
+        with self.backend.step_scope(self._step_tuners, ("test", x.shape)):
+            out = self._forward(x, training=False)
+            value = self._train_loss.forward(out, y, w)
+            value = self._distribution.reduce_loss(self, value)  # data-parallel: the global batch's
+            for layer in self._regularized:
+                value = self.backend.add(value, layer.regularization_penalty())
+            return self.backend.item(value), self._predictions(out)
 
     def _predictions(self, out):
         """What the model outputs: the loss's probabilities when the final activation was fused into it."""
@@ -71,10 +73,11 @@ class Trainer:
 
     @ignores_underflow
     def _predict_batch(self, x):
-        out = self._forward(x, training=False)
-        if self._deferred_activation is not None:
-            out = self._deferred_activation.forward(self.backend, out, out=out)
-        return out
+        with self.backend.step_scope(self._step_tuners, ("predict", x.shape)):
+            out = self._forward(x, training=False)
+            if self._deferred_activation is not None:
+                out = self._deferred_activation.forward(self.backend, out, out=out)
+            return out
 
     # ---------------------------------------------------- data conversion ---
     def _to_backend(self, x, y, w):

@@ -15,10 +15,11 @@ from .optimizers import OptimizerOps
 from .pooling import PoolingOps
 from .random import RandomOps
 from .resampling import ResamplingOps
+from .thread_tuning import ThreadTuningOps
 
 
 class NumpyBackend(ArrayOps, LinalgOps, ActivationOps, LossOps, OptimizerOps, RandomOps, ConvOps, PoolingOps,
-                   NormalizationOps, ResamplingOps, Backend):
+                   NormalizationOps, ResamplingOps, ThreadTuningOps, Backend):
     """Runs on any CPU through numpy's BLAS (OpenBLAS, Accelerate or MKL)."""
 
     name = "numpy"

@@ -1,4 +1,4 @@
-"""Matrix products on seqnn's own threads, with BLAS held to one thread meanwhile.
+"""Matrix products: BLAS on its own threads, or held to one thread with large products split over seqnn's.
 
 Left alone, OpenBLAS splits every gemm over its own worker threads, which
 spin after each call; seqnn's batch threads (``batch_threads``) then compete
@@ -14,17 +14,21 @@ thread calls the single-threaded BLAS on its own rows (numpy releases the GIL
 around BLAS), and the pool's threads block instead of spinning when idle.
 Rows are independent, so the result is bit-identical whatever the split.
 
+That is the right choice on a busy machine, and the wrong one on an idle
+machine, where OpenBLAS's threads are faster for the products of a small
+model; :mod:`.thread_tuning` times the steps and picks, through
+:func:`threads`, step by step.
+
 The BLAS setting is changed only for the duration of each product and put
 back afterwards, so user code sees its own thread count; a lock and a depth
 count keep concurrent products from restoring each other's setting. Without
 threadpoolctl installed, products are plain ``numpy.matmul`` calls (the
-reference behaviour). ``SEQNN_BLAS_THREADS=native`` turns the whole scheme
-off (BLAS keeps its own threads), for comparison.
+reference behaviour).
 """
 from __future__ import annotations
 
-import os
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -43,21 +47,30 @@ _lock = threading.Lock()
 _depth = 0
 _saved: list[int] = []
 _libraries: tuple | None = None
+_native = threading.local()  # per thread: whether BLAS keeps its own threads (see threads())
+
+
+@contextmanager
+def threads(native: bool):
+    """Within this context, this thread's products run on BLAS's own threads (``native``) or held to one."""
+    before = getattr(_native, "on", False)
+    _native.on = native
+    try:
+        yield
+    finally:
+        _native.on = before
 
 
 def _blas_libraries() -> tuple:
-    """threadpoolctl's controllers of the loaded BLAS libraries, or () when the scheme is off (looked up once)."""
+    """threadpoolctl's controllers of the loaded BLAS libraries, or () without threadpoolctl (looked up once)."""
     global _libraries
     if _libraries is None:
-        if os.environ.get("SEQNN_BLAS_THREADS", "").strip().lower() == "native":
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
             _libraries = ()
         else:
-            try:
-                from threadpoolctl import ThreadpoolController
-            except ImportError:
-                _libraries = ()
-            else:
-                _libraries = tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
+            _libraries = tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
     return _libraries
 
 
@@ -90,7 +103,7 @@ def matmul(a, b, out):
     """
     m, k = out.shape[-2], a.shape[-1]
     macs = out.size * k
-    libraries = _blas_libraries() if macs >= MIN_HELD_MACS else ()
+    libraries = _blas_libraries() if macs >= MIN_HELD_MACS and not getattr(_native, "on", False) else ()
     if not libraries:
         return np.matmul(a, b, out=out)
     threads = min(thread_count(), m // MIN_ROWS_PER_THREAD)

@@ -1,0 +1,122 @@
+"""Whether BLAS runs on its own threads or is held to one: chosen by timing the steps themselves.
+
+Neither choice is right everywhere. On an idle 2-core machine OpenBLAS's own
+threads make the MNIST MLP's step 1.4× faster than one thread (0.64 against
+0.92 s an epoch); with another busy process on the machine they make it
+several times slower, because every product waits for its descheduled worker
+(see :mod:`.blas`). And the load can change while a model trains. So each
+kind of step (training, evaluation or inference, per model and batch shape)
+has a :class:`StepTuner` that times whole steps, which also catches how the
+BLAS threads get in the way of seqnn's own thread pool:
+
+* after one warm-up step, it alternates the two modes for three steps each
+  and keeps the faster (median);
+* then, every ``interval`` steps, it tries the other mode again for up to three
+  steps and switches when that is faster by 5 %; a trial that loses doubles
+  the interval (up to 1024 steps), so a machine whose state does not change
+  costs almost nothing; a first trial step 1.5× slower than usual ends the
+  trial at once.
+
+The results are the same bits in both modes: BLAS splits a product's output
+rows and columns over its threads, never the sum over the inner dimension,
+and seqnn's own split is by rows (tests/test_blas_threads.py checks it).
+``SEQNN_BLAS_THREADS=native`` or ``=one`` fixes the mode.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections import deque
+from contextlib import contextmanager
+
+from . import blas
+
+ONE, NATIVE = "one", "native"
+_MODES = (ONE, NATIVE)
+TRIAL_STEPS = 3
+FIRST_INTERVAL, MAX_INTERVAL = 32, 1024
+SWITCH_MARGIN = 0.95  # the other mode must be this much faster (ratio of medians) to take over
+ABORT_RATIO = 1.5  # a trial's first step this much slower than usual ends the trial
+_MAX_TUNERS = 64  # per model: a model predicting many batch shapes keeps the newest ones
+
+
+def fixed_mode() -> str | None:
+    """The mode ``SEQNN_BLAS_THREADS`` fixes, or None to tune (unset, empty or ``auto``)."""
+    value = os.environ.get("SEQNN_BLAS_THREADS", "").strip().lower()
+    if value in ("", "auto"):
+        return None
+    if value not in _MODES:
+        raise ValueError(f"SEQNN_BLAS_THREADS must be 'auto', 'native' or 'one', got {value!r}")
+    return value
+
+
+class StepTuner:
+    """Picks the BLAS mode for each step of one kind and learns from the step's duration."""
+
+    def __init__(self):
+        self.mode = ONE
+        self.recent = {mode: deque(maxlen=TRIAL_STEPS) for mode in _MODES}
+        # The modes of the steps to come that are trials: warm-up (None: not timed), then alternating.
+        self.trials: deque = deque([None, *[ONE, NATIVE] * TRIAL_STEPS])
+        self.interval = FIRST_INTERVAL
+        self.countdown = 0
+
+    def next_mode(self) -> tuple[str, bool]:
+        """(mode of the next step, whether it is a trial)."""
+        if self.trials:
+            mode = self.trials[0]
+            return (self.mode if mode is None else mode), True
+        return self.mode, False
+
+    def record(self, mode: str, seconds: float, trial: bool) -> None:
+        if not trial:
+            self.recent[mode].append(seconds)
+            self.countdown -= 1
+            if self.countdown <= 0:
+                self.trials.extend([self._other()] * TRIAL_STEPS)
+            return
+        if self.trials.popleft() is None:
+            return  # the warm-up step: buffers allocated, caches cold
+        usual = self.recent[self.mode]
+        if mode != self.mode and len(self.trials) == TRIAL_STEPS - 1 and usual \
+                and seconds > ABORT_RATIO * statistics.median(usual):
+            self.trials.clear()  # clearly slower: no need to pay for two more such steps
+        self.recent[mode].append(seconds)
+        if not self.trials:
+            self._decide()
+
+    def _other(self) -> str:
+        return NATIVE if self.mode == ONE else ONE
+
+    def _decide(self) -> None:
+        other = self._other()
+        if self.recent[other] and self.recent[self.mode] and (
+                statistics.median(self.recent[other]) < SWITCH_MARGIN * statistics.median(self.recent[self.mode])):
+            self.mode, self.interval = other, FIRST_INTERVAL
+        else:
+            self.interval = min(2 * self.interval, MAX_INTERVAL)
+        self.recent[self._other()].clear()  # the next trial measures afresh
+        self.countdown = self.interval
+
+
+class ThreadTuningOps:
+    """The backend's ``step_scope``: each step runs in its tuner's BLAS mode and is timed."""
+
+    @contextmanager
+    def step_scope(self, tuners: dict, key):
+        mode = fixed_mode()
+        if mode is not None:
+            with blas.threads(mode == NATIVE):
+                yield
+            return
+        tuner = tuners.get(key)
+        if tuner is None:
+            if len(tuners) >= _MAX_TUNERS:
+                tuners.pop(next(iter(tuners)))
+            tuner = tuners[key] = StepTuner()
+        mode, trial = tuner.next_mode()
+        start = time.perf_counter()
+        with blas.threads(mode == NATIVE):
+            yield
+        tuner.record(mode, time.perf_counter() - start, trial)

@@ -1,0 +1,108 @@
+"""BLAS on its own threads or held to one: the step tuner's choices, and the same bits either way."""
+import numpy as np
+import pytest
+
+import seqnn as sn
+from seqnn.backends.numpy_backend import blas, thread_tuning
+from seqnn.backends.numpy_backend.thread_tuning import (FIRST_INTERVAL, MAX_INTERVAL, NATIVE, ONE, TRIAL_STEPS,
+                                                        StepTuner)
+
+
+def run(tuner, seconds_of, steps):
+    """Drive ``tuner`` for ``steps`` steps whose durations ``seconds_of(mode)`` gives; the modes it chose."""
+    modes = []
+    for _ in range(steps):
+        mode, trial = tuner.next_mode()
+        tuner.record(mode, seconds_of(mode), trial)
+        modes.append(mode)
+    return modes
+
+
+def durations(one, native):
+    return lambda mode: one if mode == ONE else native
+
+
+def test_the_first_steps_alternate_and_the_faster_mode_wins():
+    tuner = StepTuner()
+    modes = run(tuner, durations(1.0, 0.6), 1 + 2 * TRIAL_STEPS + 5)
+    assert modes[1:1 + 2 * TRIAL_STEPS] == [ONE, NATIVE] * TRIAL_STEPS
+    assert modes[1 + 2 * TRIAL_STEPS:] == [NATIVE] * 5 and tuner.mode == NATIVE
+
+
+def test_a_small_difference_does_not_switch():
+    tuner = StepTuner()
+    run(tuner, durations(1.0, 0.97), 1 + 2 * TRIAL_STEPS)
+    assert tuner.mode == ONE  # 3 % faster is within the 5 % margin
+
+
+def test_losing_trials_come_ever_more_rarely():
+    tuner = StepTuner()
+    modes = run(tuner, durations(1.0, 1.2), 1 + 2 * TRIAL_STEPS + 4000)
+    trial_starts = [i for i in range(1 + 2 * TRIAL_STEPS, len(modes))
+                    if modes[i] == NATIVE and modes[i - 1] == ONE]
+    gaps = np.diff(trial_starts)
+    assert trial_starts[0] == 1 + 2 * TRIAL_STEPS + 2 * FIRST_INTERVAL  # the first choice already doubled it
+    assert gaps[0] == 4 * FIRST_INTERVAL + TRIAL_STEPS
+    assert list(gaps[:4]) == sorted(gaps[:4]) and gaps.max() == MAX_INTERVAL + TRIAL_STEPS
+    assert sum(m == NATIVE for m in modes[100:]) < 0.05 * len(modes[100:])
+
+
+def test_a_clearly_slower_trial_ends_after_one_step():
+    tuner = StepTuner()
+    modes = run(tuner, durations(1.0, 3.0), 1 + 2 * TRIAL_STEPS + 2 * FIRST_INTERVAL + 10)
+    later = modes[1 + 2 * TRIAL_STEPS:]
+    runs_of_native = [len(r) for r in "".join("n" if m == NATIVE else "." for m in later).split(".") if r]
+    assert runs_of_native == [1]
+
+
+def test_the_tuner_follows_a_machine_that_becomes_busy():
+    tuner = StepTuner()
+    run(tuner, durations(1.0, 0.6), 50)
+    assert tuner.mode == NATIVE
+    run(tuner, durations(1.0, 4.0), 3 * FIRST_INTERVAL)  # another process now takes a core
+    assert tuner.mode == ONE
+
+
+def test_step_scope_runs_the_step_in_the_tuners_mode(monkeypatch):
+    monkeypatch.delenv("SEQNN_BLAS_THREADS", raising=False)
+    backend, tuners, seen = sn.backends.get("numpy"), {}, []
+    for _ in range(1 + 2 * TRIAL_STEPS):
+        with backend.step_scope(tuners, ("train", (8, 4))):
+            seen.append(blas._native.on)
+    assert seen[1:] == [False, True] * TRIAL_STEPS and list(tuners) == [("train", (8, 4))]
+    assert getattr(blas._native, "on", False) is False  # put back after the step
+
+
+@pytest.mark.parametrize("value, expected", [("", None), ("auto", None), ("native", NATIVE), (" ONE ", ONE)])
+def test_the_environment_can_fix_the_mode(monkeypatch, value, expected):
+    monkeypatch.setenv("SEQNN_BLAS_THREADS", value)
+    assert thread_tuning.fixed_mode() == expected
+
+
+def test_a_bad_environment_value_is_named(monkeypatch):
+    monkeypatch.setenv("SEQNN_BLAS_THREADS", "2")
+    with pytest.raises(ValueError, match="SEQNN_BLAS_THREADS must be 'auto', 'native' or 'one', got '2'"):
+        thread_tuning.fixed_mode()
+
+
+def train(mode, monkeypatch):
+    monkeypatch.setenv("SEQNN_BLAS_THREADS", mode)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(512, 12, 12, 3)).astype("float32"), rng.integers(0, 10, 512)
+    model = (sn.Sequential([sn.layers.Input((12, 12, 3)), sn.layers.Conv2D(32, 3, activation="relu"),
+                            sn.layers.MaxPooling2D(), sn.layers.Flatten(), sn.layers.Dense(512, activation="relu"),
+                            sn.layers.Dense(10, activation="softmax")])
+             .compile(optimizer="adam", loss="sparse_categorical_crossentropy"))
+    model.set_weights([np.random.default_rng(i).normal(scale=0.1, size=w.shape).astype("float32")
+                       for i, w in enumerate(model.get_weights())])
+    model.fit(x, y, batch_size=256, epochs=2, verbose=0, seed=1)
+    return model.get_weights(), model.predict(x, batch_size=512, verbose=0)
+
+
+def test_both_modes_compute_the_same_bits(monkeypatch):
+    """BLAS splits output rows and columns over its threads, not the inner sum (products of 2**21 to
+    2**23 multiply-adds here, enough for OpenBLAS to use its threads)."""
+    (weights_one, out_one), (weights_native, out_native) = train("one", monkeypatch), train("native", monkeypatch)
+    assert all(np.array_equal(a, b) for a, b in zip(weights_one, weights_native))
+    assert np.array_equal(out_one, out_native)
+
