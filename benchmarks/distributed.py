@@ -4,17 +4,20 @@
     export SEQNN_DATA_DIR=/path/to/mnist
     flock /tmp/bench.lock python benchmarks/distributed.py                 # MLP, N = 1 and 2, 2 epochs
     flock /tmp/bench.lock python benchmarks/distributed.py --model cnn --limit 12800 --batch-size 64 --processes 1
+    flock /tmp/bench.lock python benchmarks/distributed.py --float32-sums      # DataParallel(exact_sums=False)
 
 For each N it starts ``mpiexec -n N`` (N = 1: a plain process, no launcher)
 with every BLAS / OpenMP pool and seqnn's own threads pinned to one thread
 per process, trains the model compiled with ``DataParallel()`` on the global
-batch, and reports from rank 0 the time of the last epoch (the first warms
-up), and per step: the communication (the ordered gradient sum, and the one
-gather of the loss and the metrics' rows, waiting for the other processes
-included) and the compute (the rest). It also times the ordered sum of the model's parameter
-vector against MPI's own ``MPI_Allreduce`` on the same bytes, and prints the
-cost model's predictions for 8, 64 and 512 processes at 10 and 100 Gbit/s
-(see docs/guide/distributed.rst) from the measured compute per step.
+batch (with exact sums, its default, unless ``--float32-sums``), and reports
+from rank 0 the time of the last epoch (the first warms up), and per step:
+the communication (the ordered gradient sum, and the one gather of the loss
+and the metrics' rows, waiting for the other processes included) and the
+compute (the rest). It also times the ordered sum of the model's gradient
+vector (in the dtype the training loop sums) against MPI's own
+``MPI_Allreduce`` on the same bytes, and prints the cost model's predictions
+for 8, 64 and 512 processes at 10 and 100 Gbit/s (see
+docs/guide/distributed.rst) from the measured compute per step.
 """
 from __future__ import annotations
 
@@ -52,7 +55,7 @@ def worker(args) -> None:
     """One process of the job: train, time, and (rank 0) print one JSON line."""
     import seqnn as sn
 
-    distribution = sn.distribute.DataParallel()
+    distribution = sn.distribute.DataParallel(exact_sums=not args.float32_sums)
     rank, size = distribution.rank, distribution.size
     (x, y), _ = sn.datasets.mnist.load_data(args.data_dir)
     if args.limit:
@@ -90,24 +93,27 @@ def worker(args) -> None:
     last = epochs[-1]
     comm = sum(last[key] for key in spent)
     record = {"processes": size, "model": args.model, "samples": len(x), "batch_size": args.batch_size,
-              "steps": steps, "parameters": int(model.arena.size), "epoch_s": round(last["seconds"], 3),
+              "steps": steps, "parameters": int(model.arena.size),
+              "sum_bytes": int(model.arena.size) * (4 if args.float32_sums else 8),
+              "epoch_s": round(last["seconds"], 3),
               "epoch_s_all": [round(e["seconds"], 3) for e in epochs], "loss": last["loss"],
               "step_ms": 1e3 * last["seconds"] / steps, "compute_ms": 1e3 * (last["seconds"] - comm) / steps,
               **{f"{key}_ms": 1e3 * last[key] / steps for key in spent}}
     if size > 1:
-        record.update(sum_timings(distribution, model.arena.size))
+        dtype = "float32" if args.float32_sums else "float64"  # what the training loop sums
+        record.update(sum_timings(distribution, model.arena.size, dtype))
     if rank == 0:
         print(json.dumps(record), flush=True)
 
 
-def sum_timings(distribution, n: int, repeats: int = 50) -> dict:
-    """Median time of the ordered sum and of MPI_Allreduce over an n-element float32 vector."""
+def sum_timings(distribution, n: int, dtype: str, repeats: int = 50) -> dict:
+    """Median time of the ordered sum and of MPI_Allreduce over an n-element vector (the training loop's dtype)."""
     import statistics
 
     import numpy as np
     from mpi4py import MPI
 
-    flat = np.ones(n, np.float32)
+    flat = np.ones(n, dtype)
     comm = distribution._collectives.comm
     out = {}
     for name, run in (("ordered_sum_ms", lambda: distribution._collectives.allreduce_sum_(flat)),
@@ -135,6 +141,8 @@ def run(args, processes: int) -> dict:
     env = {**os.environ, **{var: "1" for var in THREAD_VARS}}
     command = [sys.executable, os.path.abspath(__file__), "--worker", "--model", args.model, "--epochs",
                str(args.epochs), "--batch-size", str(args.batch_size), "--limit", str(args.limit or 0)]
+    if args.float32_sums:
+        command.append("--float32-sums")
     if args.data_dir:
         command += ["--data-dir", args.data_dir]
     if processes > 1:
@@ -153,9 +161,9 @@ def predictions(record: dict) -> list[str]:
 
     shard = record["batch_size"] // record["processes"]
     compute = record["compute_ms"] / 1e3
-    size = 4 * record["parameters"]
+    size = record["sum_bytes"]
     lines = [f"predicted (shard of {shard} rows per process, compute {1e3 * compute:.2f} ms/step measured, "
-             f"{size / 1e6:.2f} MB of parameters):",
+             f"{size / 1e6:.2f} MB summed):",
              f"  {'N':>4} {'link':>11} {'allreduce ms':>13} {'step ms':>8} {'efficiency':>10} "
              f"{'epoch s (60k)':>14} {'speed-up':>9}"]
     one_epoch = 60000 / shard * compute
@@ -178,6 +186,8 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=128, help="the global batch (default: 128)")
     p.add_argument("--limit", type=int, default=0, help="train on the first N images only")
     p.add_argument("--data-dir", default=None, help="MNIST IDX files (default: $SEQNN_DATA_DIR)")
+    p.add_argument("--float32-sums", action="store_true",
+                   help="DataParallel(exact_sums=False): float32 gradient sums per shard (default: exact sums)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -187,7 +197,8 @@ def main() -> None:
     records = [run(args, int(n)) for n in args.processes.split(",")]
     first = records[0]
     print(f"{args.model.upper()} on {first['samples']} images, global batch {args.batch_size}, "
-          f"{first['parameters']:,} parameters; BLAS and seqnn threads: 1 per process")
+          f"{first['parameters']:,} parameters; BLAS and seqnn threads: 1 per process; "
+          f"{'float32' if args.float32_sums else 'exact (float64)'} gradient sums")
     print(f"{'N':>3} {'epoch s':>8} {'speed-up':>8} {'ms/step':>8} {'compute':>8} {'grad sum':>9} "
           f"{'loss+metrics':>12}   (ms per step, last of {args.epochs} epochs)")
     for r in records:
@@ -196,7 +207,7 @@ def main() -> None:
               f"{r['loss and metrics_ms']:>12.2f}")
     for r in records:
         if "ordered_sum_ms" in r:
-            print(f"N={r['processes']}: summing {4 * r['parameters'] / 1e6:.2f} MB: ordered sum "
+            print(f"N={r['processes']}: summing {r['sum_bytes'] / 1e6:.2f} MB: ordered sum "
                   f"{r['ordered_sum_ms']:.2f} ms, MPI_Allreduce {r['mpi_allreduce_ms']:.2f} ms (median of 50)")
     print("\n".join(predictions(records[-1])))
     print(json.dumps(records))

@@ -25,9 +25,14 @@ needs_mpi = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None or mpi
 
 
 def run(outdir, scenarios, processes=None, *options, timeout=300, check=True):
-    """Run the scenarios in ``processes`` MPI processes (None: one process, no distribution)."""
-    head = [sys.executable] if processes is None else [mpiexec(), "-n", str(processes), sys.executable]
-    tail = [] if processes is not None else ["--one-process"]
+    """Run the scenarios in ``processes`` MPI processes.
+
+    1: one process without a launcher, with ``DataParallel()`` (the reference of N processes); None: one
+    process without ``distribution=`` (``--one-process``).
+    """
+    launched = processes is not None and processes > 1
+    head = [mpiexec(), "-n", str(processes), sys.executable] if launched else [sys.executable]
+    tail = ["--one-process"] if processes is None else []
     proc = subprocess.run(head + [SCRIPT, str(outdir), *scenarios, *tail, *options], capture_output=True,
                           text=True, env=ENV, timeout=timeout)
     if check:

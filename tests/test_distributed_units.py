@@ -1,5 +1,5 @@
-"""seqnn.distribute without MPI: shards, the sharder, sharded random streams, the chief-only callbacks, the
-compile argument, and what happens where MPI is missing or no launcher started the script."""
+"""seqnn.distribute without MPI: shards, the sharder, sharded random streams, exact sums, the chief-only
+callbacks, the compile argument, and what happens where MPI is missing or no launcher started the script."""
 import importlib.util
 import os
 import subprocess
@@ -12,6 +12,7 @@ import seqnn as sn
 from seqnn.backends import counter_rng
 from seqnn.distribute import runtime
 from seqnn.distribute.base import Distribution
+from seqnn.distribute.exact_sums import ExactSums
 from seqnn.distribute.sharded_rng import ShardedStream
 from seqnn.distribute.sharder import Sharder
 from seqnn.distribute.shards import shard_counts, shard_of
@@ -51,6 +52,14 @@ def test_the_sharder_cuts_indices_and_batches_and_remembers_the_shard():
     x, y = np.arange(10).reshape(5, 2), np.arange(5)
     xs, ys, ws = sharder.split((x, y, None))
     assert np.array_equal(xs, x[2:4]) and np.array_equal(ys, y[2:4]) and ws is None
+
+
+def test_the_sharder_tells_on_shard_each_shard_and_the_end_of_the_step():
+    sharder, seen = Sharder(0, 2), []
+    sharder.on_shard = seen.append
+    sharder.take(slice(0, 7))
+    sharder.current = None
+    assert [None if shard is None else (shard.count, shard.total) for shard in seen] == [(4, 7), None]
 
 
 def test_a_batch_loader_reads_only_its_shard(tmp_path):
@@ -98,6 +107,82 @@ def test_a_draw_that_is_not_per_row_is_refused():
         ShardedStream(counter_rng.CounterStream(1), sharder, "layer 'x'").take(6)
 
 
+# ------------------------------------------------------------- exact sums ---
+class _RankOrderSum:
+    """The sum over N processes, for N shards computed one after another in one process: each call adds
+    its vector to the previous ones' in rank order and leaves the running total in it."""
+
+    def __init__(self):
+        self.total = None
+
+    def allreduce_sum_(self, flat, what):
+        self.total = flat.copy() if self.total is None else self.total + flat
+        flat[...] = self.total
+
+
+def _gradient(model, x, y, w, shards: int, exact: bool) -> np.ndarray:
+    """The gradient of one global batch, computed as ``shards`` processes would, with or without exact sums."""
+    from seqnn.distribute.exact_sums import exact_share
+    from seqnn.distribute.shards import shard_of
+
+    b, loss = model.backend, model._train_loss
+    sums = ExactSums(model) if exact else None
+    total, collectives = np.zeros_like(model.arena.grads), _RankOrderSum()
+    for rank in range(shards):
+        shard = shard_of(len(x), rank, shards)
+        rows = shard.compute
+        loss.batch_rows = len(x) if exact else None  # the global batch's 1/n for every row
+        if sums is not None:
+            sums.attach()
+        out = model._forward(b.asarray(x[rows], model.dtype), training=True)
+        loss.forward(out, b.asarray(y[rows], "int64"), b.asarray(w[rows], model.dtype))
+        dy = loss.backward()
+        for i in range(len(model._layers) - 1, -1, -1):
+            dy = model._layers[i].backward(dy, need_input_grad=i > 0)
+        if sums is not None:
+            sums.finish(model, collectives if shards > 1 else None, exact_share(shard, loss.reduction))
+            sums.detach()
+        else:
+            total += model.arena.grads * np.float32(shard.share())
+    loss.batch_rows = None
+    return model.arena.grads.copy() if exact else total
+
+
+def test_exact_sums_give_one_gradient_whatever_the_split():
+    """Dense layers (with a bias, a ReLU, sample weights): the float64 sums over shards of 17, 17 and 16 rows,
+    added in rank order and rounded once, are the one-process float32 gradient bit for bit; float32 sums per
+    shard, scaled by their shares and added, are not."""
+    rng = np.random.default_rng(4)
+    x, y, w = rng.normal(size=(50, 30)).astype(np.float32), rng.integers(0, 4, 50), rng.uniform(0.5, 2, 50)
+    model = (sn.Sequential([sn.Input((30,)), sn.layers.Dense(40, activation="relu"), sn.layers.Dense(4)])
+             .compile(optimizer="sgd", loss=sn.losses.SparseCategoricalCrossentropy(from_logits=True)))
+    model._prepare()
+    one = _gradient(model, x, y, w, 1, exact=True)
+    assert np.array_equal(_gradient(model, x, y, w, 3, exact=True), one)
+    assert np.array_equal(_gradient(model, x, y, w, 2, exact=True), one)
+    float32_sums = _gradient(model, x, y, w, 3, exact=False)
+    assert not np.array_equal(float32_sums, one)
+    assert np.allclose(float32_sums, one, rtol=1e-5, atol=1e-7)
+    assert all(layer.exact_sums is None for layer in model.layers)
+
+
+def test_exact_sums_carry_the_other_layers_gradients_as_computed():
+    """A layer without float64 sums (here BatchNormalization's gamma and beta) keeps its own gradient."""
+    rng = np.random.default_rng(5)
+    x, y, w = rng.normal(size=(12, 6)).astype(np.float32), rng.integers(0, 3, 12), np.ones(12)
+    model = (sn.Sequential([sn.Input((6,)), sn.layers.BatchNormalization(), sn.layers.Dense(3)])
+             .compile(optimizer="sgd", loss=sn.losses.SparseCategoricalCrossentropy(from_logits=True)))
+    model._prepare()
+    exact, plain = _gradient(model, x, y, w, 1, exact=True), _gradient(model, x, y, w, 1, exact=False)
+    arena = model.arena
+    for path in arena.paths:
+        got, expected = arena.view(exact, path), arena.view(plain, path)
+        if "layers.0." in path:  # BatchNormalization: the same float32 numbers
+            assert np.array_equal(got, expected), path
+        else:
+            assert np.allclose(got, expected, rtol=1e-5, atol=1e-7), path
+
+
 # ----------------------------------------------------------------- compile ---
 def _model(**compile_args):
     return (sn.Sequential([sn.Input((4,)), sn.layers.Dense(3, activation="softmax")])
@@ -113,23 +198,45 @@ def test_compile_refuses_a_distribution_that_is_not_one():
 
 
 @pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None, reason="mpi4py not installed")
-def test_data_parallel_without_a_launcher_is_one_process_and_changes_nothing(monkeypatch):
+def test_data_parallel_without_a_launcher_is_one_process(monkeypatch):
+    """Without exact sums it changes nothing; with them (the default) only the gradient sums' rounding."""
     for name in ("PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_RANK"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(runtime, "_world", None)
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(50, 4)).astype(np.float32), rng.integers(0, 3, 50)
-    results = []
-    for distribution in (None, sn.distribute.DataParallel()):
+    results, models = [], []
+    for distribution in (None, sn.distribute.DataParallel(exact_sums=False), sn.distribute.DataParallel()):
         sn.utils.set_random_seed(3)
         model = (sn.Sequential([sn.Input((4,)), sn.layers.Dense(8, activation="relu"), sn.layers.Dropout(0.5),
                                 sn.layers.Dense(3, activation="softmax")])
                  .compile(optimizer="adam", loss="sparse_categorical_crossentropy", distribution=distribution))
         model.fit(x, y, batch_size=8, epochs=2, verbose=0, seed=1)
-        results.append(model.get_weights())
-    assert all(np.array_equal(a, b) for a, b in zip(*results))
+        results.append(np.concatenate([w.ravel() for w in model.get_weights()]))
+        models.append(model)
+    plain, float32_sums, exact = results
+    assert np.array_equal(float32_sums, plain)
+    assert 0 < np.linalg.norm(exact - plain) / np.linalg.norm(plain) < 1e-6
+    assert all(layer.exact_sums is None for layer in models[2].layers)  # fit put everything back
+    assert models[2]._train_loss.batch_rows is None
     assert sn.distribute.rank() == 0 and sn.distribute.size() == 1 and sn.distribute.is_chief()
     sn.distribute.barrier()  # one process: returns at once
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None, reason="mpi4py not installed")
+def test_data_parallel_with_exact_sums_needs_a_built_model_for_a_loader(monkeypatch):
+    for name in ("PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(runtime, "_world", None)
+    model = (sn.Sequential([sn.layers.Dense(3, activation="softmax")])
+             .compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      distribution=sn.distribute.DataParallel()))
+    batches = [(np.ones((4, 2), np.float32), np.zeros(4, np.int64))]
+    with pytest.raises(ValueError, match="build the model before fit"):
+        model.fit(batches, verbose=0)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  distribution=sn.distribute.DataParallel(exact_sums=False))
+    model.fit(batches, verbose=0)  # float32 sums on one process change nothing: built by its first batch
 
 
 def test_without_mpi4py_data_parallel_says_what_to_install(monkeypatch):
@@ -140,9 +247,11 @@ def test_without_mpi4py_data_parallel_says_what_to_install(monkeypatch):
     assert issubclass(sn.distribute.MPIUnavailableError, sn.errors.BackendUnavailableError)
 
 
-def test_data_parallel_checks_its_timeout():
+def test_data_parallel_checks_its_arguments():
     with pytest.raises(ValueError, match="timeout must be a positive number of seconds or None, got 0"):
         sn.distribute.DataParallel(timeout=0)
+    with pytest.raises(TypeError, match="DataParallel: exact_sums must be True or False, got"):
+        sn.distribute.DataParallel(exact_sums="yes")
 
 
 def test_importing_seqnn_does_not_import_mpi4py():

@@ -15,11 +15,17 @@ What makes N processes train the model that one process would:
   shuffling and random streams (:mod:`~seqnn.distribute.state_sync`);
 * dropout and noise masks depend on the seed and the sample's position in
   the global batch (:mod:`~seqnn.distribute.sharded_rng`);
-* per step, each process scales its gradient by its share ``nᵣ/n`` and one
-  sum of the flat gradient arena over the processes, in a fixed order
-  (:meth:`~seqnn.distribute.collectives.Collectives.allreduce_sum_`), gives
-  every process the global batch's gradient, bit-identical everywhere, before
-  regularization, clipping and the update;
+* per step, one sum of the flat gradient arena over the processes, in a
+  fixed order (:meth:`~seqnn.distribute.collectives.Collectives.allreduce_sum_`),
+  gives every process the global batch's gradient, bit-identical everywhere,
+  before regularization, clipping and the update. With ``exact_sums`` (the
+  default) the loss weighs each row by ``1/n`` of the global batch, the
+  batch sums of the Dense layers' gradients are float64 and the arena is
+  summed in float64 and rounded once (:mod:`~seqnn.distribute.exact_sums`):
+  the float32 gradient is the one a one-process ``DataParallel()`` run
+  computes, bit for bit almost always. Without it, each process scales its
+  float32 gradient by its share ``nᵣ/n`` and the float32 arena is summed,
+  which agrees with one process to rounding;
 * the loss, and the predictions and targets the metrics need, are gathered
   before the callbacks see them, so logs, History, EarlyStopping and
   ReduceLROnPlateau are the same on every process and equal to one
@@ -37,11 +43,13 @@ import math
 
 import numpy as np
 
+from ..argument_checks import check_bool
 from . import runtime, state_sync
 from .base import Distribution
 from .batch_statistics import average_statistics
 from .collectives import Collectives
 from .errors import PeerFailedError, ProcessMismatchError
+from .exact_sums import ExactSums, exact_share
 from .failure import FailureNotices, JobGuards
 from .host import host_view, write_back
 from .sharded_rng import shard_streams, unshard_streams
@@ -53,9 +61,11 @@ _FEATURE = "seqnn.distribute.DataParallel"
 class DataParallel(Distribution):
     """Data-parallel training over the processes of an MPI job (``mpiexec -n N python script.py``).
 
-    Without a launcher (``python script.py``) it is one process and changes
-    nothing. It needs mpi4py and an MPI library (``pip install mpi4py mpich``,
-    or seqnn's ``mpi`` extra); without them it raises
+    Without a launcher (``python script.py``) it is one process, which trains
+    as N processes do: with ``exact_sums`` its gradient sums are float64 too
+    (the reference N processes match); without, it changes nothing. It needs
+    mpi4py and an MPI library (``pip install mpi4py mpich``, or seqnn's
+    ``mpi`` extra); without them it raises
     :class:`~seqnn.distribute.MPIUnavailableError` saying so.
 
     Args:
@@ -67,22 +77,36 @@ class DataParallel(Distribution):
             process that is stuck or went on alone. It must exceed the longest
             time one process can spend outside the training loop's
             collectives, e.g. the chief writing a checkpoint.
+        exact_sums: make the gradient independent of how the batch is split
+            (:mod:`~seqnn.distribute.exact_sums`): the Dense layers' weight
+            gradients are summed over the batch in float64, carried in
+            float64 through the sum over the processes and rounded once, so
+            that N processes train the model a one-process ``DataParallel()``
+            run trains, to the bit in practice, over whole epochs. It costs
+            float64 products for those gradients and twice the bytes in the
+            gradient sum (docs/guide/distributed.rst measures it). False: each
+            process sums its shard in float32, which agrees with one process to
+            rounding, and the runs drift apart over an epoch (1e-7 relative
+            after a few hundred steps, 5e-2 after an MNIST epoch).
 
     Attributes:
         rank, size: this process's rank and the number of processes.
         is_chief: rank 0, the process that writes files.
     """
 
-    def __init__(self, timeout: float | None = 600.0):
+    def __init__(self, timeout: float | None = 600.0, exact_sums: bool = True):
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
                                     or not math.isfinite(timeout) or timeout <= 0):
             raise ValueError(f"DataParallel: timeout must be a positive number of seconds or None, got {timeout!r}")
         self.timeout = None if timeout is None else float(timeout)
+        self.exact_sums = check_bool(exact_sums, "DataParallel", "exact_sums")
         runtime.require_mpi4py(_FEATURE)
         world = runtime.world(_FEATURE)
         self.rank, self.size = world.rank, world.size
         self._sharder: Sharder | None = None
         self._attached: list = []
+        self._exact: ExactSums | None = None
+        self._loss = None
         self._step = 0
         self._local_loss = 0.0
         if self.size > 1:
@@ -96,18 +120,30 @@ class DataParallel(Distribution):
 
     # ------------------------------------------------------------ fit ---
     def begin_fit(self, model, batches, validation) -> None:
-        if self._sharder is None:
+        if self._sharder is None and not self.exact_sums:
             return
         if not model.built:
             raise ValueError("fit: with distribution=DataParallel() and a data loader, build the model before fit "
                              "(give it an Input, or call model.build((None, *sample_shape))), so that every "
-                             "process starts from rank 0's weights")
+                             "process starts from rank 0's weights and computes the same sums")
+        if self.exact_sums:
+            self._exact = ExactSums(model)
+            self._exact.attach()
+        if self._sharder is None:
+            return
         sources = [source for source in (batches, validation) if source is not None]
         state_sync.broadcast_model(self._collectives, model, sources)
         for source in sources:
             self._attach(source)
         shard_streams(model, self._sharder)
+        if self.exact_sums:
+            self._sharder.on_shard = self._weigh_rows_by_the_global_batch
+            self._loss = model._train_loss
         self._sharder.current = None
+
+    def _weigh_rows_by_the_global_batch(self, shard) -> None:
+        """Exact sums: during a sharded step the loss divides by the global batch's rows, not the shard's."""
+        self._loss.batch_rows = None if shard is None else shard.total
 
     def _attach(self, source) -> None:
         """Give a batch source the sharder: a loader that can read only its rows (BatchLoader) gets it itself."""
@@ -118,12 +154,16 @@ class DataParallel(Distribution):
         self._attached.append(target)
 
     def end_fit(self, model) -> None:
+        if self._exact is not None:
+            self._exact.detach()
+            self._exact = None
         if self._sharder is None:
             return
         for target in self._attached:
             target.sharder = None
         self._attached = []
         self._sharder.current = None
+        self._sharder.on_shard, self._loss = None, None
         unshard_streams(model)
 
     def fit_failed(self, model, error: BaseException) -> None:
@@ -138,26 +178,40 @@ class DataParallel(Distribution):
     def _current(self):
         return None if self._sharder is None else self._sharder.current
 
-    def reduce_gradients(self, model, value):
-        """Scale this shard's gradient by its share and sum the arena over the processes (in rank order).
+    def _share(self, model, shard, rank: int | None = None) -> float:
+        """What rank ``rank``'s loss and gradient are multiplied by in the sums over the processes."""
+        reduction = model._train_loss.reduction
+        if self.exact_sums:  # the loss weighed the rows by 1/n of the global batch already
+            return exact_share(shard, reduction, rank)
+        return shard.share(reduction, rank)
 
-        The data loss is kept back for :meth:`whole_batch`, which gathers it
-        with the metrics' inputs; the step goes on with 0, adding the
-        regularization penalties (equal on every process) to it.
+    def reduce_gradients(self, model, value):
+        """Sum this shard's gradient over the processes (in rank order), each scaled by its share.
+
+        With exact sums the sum is in float64 and rounded once (on one
+        process too). The data loss is kept back for :meth:`whole_batch`,
+        which gathers it with the metrics' inputs; the step goes on with 0,
+        adding the regularization penalties (equal on every process) to it.
         """
         shard = self._current()
         if shard is None:
+            if self._exact is not None:  # one process: the float64 sums rounded, as N processes round theirs
+                self._exact.finish(model)
             return value
         b = model.backend
         self._step += 1
         self._local_loss = b.item(value)
-        share = shard.share(model._train_loss.reduction)
-        grads = model.arena.grads
-        if share != 1.0:
-            b.scale_(grads, share)
-        host = host_view(b, grads)
-        self._collectives.allreduce_sum_(host, f"the gradient sum of step {self._step}")
-        write_back(b, grads, host)
+        share = self._share(model, shard)
+        what = f"the gradient sum of step {self._step}"
+        if self._exact is not None:
+            self._exact.finish(model, self._collectives, share, what)
+        else:
+            grads = model.arena.grads
+            if share != 1.0:
+                b.scale_(grads, share)
+            host = host_view(b, grads)
+            self._collectives.allreduce_sum_(host, what)
+            write_back(b, grads, host)
         average_statistics(self._collectives, model, shard)
         return b.zeros((), model.dtype)
 
@@ -202,7 +256,7 @@ class DataParallel(Distribution):
         self._check_in_step(gathered[heads], shard)
         loss = 0.0
         for rank, head in enumerate(heads):
-            loss += shard.share(model._train_loss.reduction, rank) * gathered[head, 0]
+            loss += self._share(model, shard, rank) * gathered[head, 0]
         value = loss + value  # the penalties (the same on every process) were all the step added
         if not parts:
             return value, shard.total, y, predictions, sample_weight
@@ -238,4 +292,5 @@ class DataParallel(Distribution):
             raise ProcessMismatchError(f"rank {self.rank} of {self.size}: the processes disagree on {what} ({detail})")
 
     def __repr__(self) -> str:
-        return f"DataParallel(timeout={self.timeout!r}) [rank {self.rank} of {self.size}]"
+        return (f"DataParallel(timeout={self.timeout!r}, exact_sums={self.exact_sums!r}) "
+                f"[rank {self.rank} of {self.size}]")

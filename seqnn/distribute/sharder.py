@@ -7,9 +7,12 @@ index (arrays, memory maps) passes the global batch's index through
 :meth:`Sharder.take` and reads only the rows it gets back; a loader of the
 user's own yields whole global batches, which :meth:`Sharder.split` cuts.
 Either way the sharder remembers the batch's :class:`~seqnn.distribute.shards.Shard`
-as :attr:`Sharder.current` until the training step that uses it is done.
+as :attr:`Sharder.current` until the training step that uses it is done, and
+tells :attr:`Sharder.on_shard` (if set) each time that changes.
 """
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 
@@ -23,11 +26,25 @@ class Sharder:
         current: the shard of the batch being processed, from the moment it is
             read until the step's results are gathered; None between steps
             and outside a distributed loop.
+        on_shard: called with :attr:`current` whenever it is set (a shard, or
+            None when the step is done); DataParallel's exact sums use it to
+            give the loss the global batch's row count for the step.
     """
 
     def __init__(self, rank: int, size: int):
         self.rank, self.size = rank, size
-        self.current: Shard | None = None
+        self.on_shard: Callable[[Shard | None], None] | None = None
+        self._current: Shard | None = None
+
+    @property
+    def current(self) -> Shard | None:
+        return self._current
+
+    @current.setter
+    def current(self, shard: Shard | None) -> None:
+        self._current = shard
+        if self.on_shard is not None:
+            self.on_shard(shard)
 
     def take(self, index):
         """This process's part of a global batch's index (a ``slice`` of step 1, or a 1-D array of row numbers)."""

@@ -66,6 +66,13 @@ class Layer:
         input_dim: Keras 2's ``input_shape=(input_dim,)``.
     """
 
+    #: Whether ``backward`` hands the batch sums of its weight gradients to :attr:`exact_sums` when that is
+    #: set (Dense does): data-parallel training then computes them in float64 and rounds them once, so
+    #: that N processes and one process get the same float32 gradient (seqnn.distribute.exact_sums).
+    supports_exact_sums = False
+    #: Set on such layers during a data-parallel fit with exact sums; None otherwise (the backend's ops).
+    exact_sums = None
+
     def __init__(self, name: str | None = None, trainable: bool = True,
                  input_shape: Sequence[int] | None = None, dtype: Any = None, input_dim: int | None = None):
         self.name = check_name(name, type(self).__name__) or unique_name(self.default_name())

@@ -26,6 +26,8 @@ class Dense(ActivatedLayer, Layer):
         kernel_regularizer, bias_regularizer: see :mod:`seqnn.regularizers`.
     """
 
+    supports_exact_sums = True  # dW and db are batch sums (see Layer.exact_sums)
+
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, **kwargs):
@@ -65,7 +67,9 @@ class Dense(ActivatedLayer, Layer):
     def backward(self, dy, need_input_grad=True):
         b = self.backend
         dz = self.activation_backward(dy.reshape(-1, self.units) if dy.ndim > 2 else dy)
-        if self.trainable:
+        if self.exact_sums is not None:  # data-parallel: float64 sums over the batch (seqnn.distribute.exact_sums)
+            self.exact_sums.dense(self, self._x, dz)
+        elif self.trainable:
             b.gemm(self._x, dz, out=self.grads["kernel"], trans_a=True)
             if self.use_bias:
                 b.bias_grad(dz, out=self.grads["bias"])

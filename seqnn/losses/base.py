@@ -45,6 +45,11 @@ class Loss(Configurable):
     fusable_activation: str | None = None
     #: the name an instance gets when none is given (Keras's); None: the class name in snake case
     default_name: str | None = None
+    #: the N that "sum_over_batch_size" divides by; None: the rows given to forward. Data-parallel
+    #: training with exact sums sets it, for each step, to the global batch's rows
+    #: (seqnn.distribute.exact_sums): each process's rows then get the weight 1/N that one process
+    #: gives them, not 1/Nᵣ and later Nᵣ/N, which would round differently
+    batch_rows: int | None = None
 
     def __init__(self, reduction: str = "sum_over_batch_size", name: str | None = None):
         if reduction not in REDUCTIONS:
@@ -98,7 +103,7 @@ class Loss(Configurable):
         if self.reduction == "none":
             self._weights = None
             return losses
-        scale = 1.0 / n if self.reduction == "sum_over_batch_size" else 1.0
+        scale = 1.0 / (self.batch_rows or n) if self.reduction == "sum_over_batch_size" else 1.0
         if sample_weight is None:
             self._weights = b.full((n,), scale, losses.dtype)
             return b.multiply(b.sum(losses), scale)
