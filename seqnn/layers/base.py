@@ -264,9 +264,12 @@ class Layer:
         allocation. A buffer's contents live until the next call with the key.
         Backend ops that need working memory take this method as ``scratch``.
         """
+        buf = self._workspace.get(key)
+        # The common case first, as cheaply as it can be checked: this runs for every layer at every step.
+        if buf is not None and dtype is None and buf.shape == shape and buf.dtype == self.dtype:
+            return buf
         shape = tuple(int(d) for d in shape)
         dtype = self.dtype if dtype is None else np.dtype(dtype).name
-        buf = self._workspace.get(key)
         if buf is None or buf.shape[1:] != shape[1:] or buf.shape[0] < shape[0] or buf.dtype != dtype:
             buf = self.backend.empty(shape, dtype)
             self._workspace[key] = buf

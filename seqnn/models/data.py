@@ -69,8 +69,11 @@ def finite_range(x: np.ndarray, name: str = "x", chunk: int = 1 << 22) -> tuple[
     """
     if x.size == 0 or x.dtype.kind not in "biuf":
         return None
-    rows = max(1, chunk // max(1, x.size // len(x))) if x.ndim else 1
-    parts = [x] if x.ndim == 0 else (x[i:i + rows] for i in range(0, len(x), rows))
+    if x.size <= chunk:
+        parts = (x,)
+    else:
+        rows = max(1, chunk // (x.size // len(x)))
+        parts = (x[i:i + rows] for i in range(0, len(x), rows))
     lo, hi = math.inf, -math.inf
     for part in parts:
         part_lo, part_hi = float(part.min()), float(part.max())

@@ -30,11 +30,12 @@ class Trainer:
     # --------------------------------------------------------- one batch ---
     # The numeric steps ignore harmless underflow whatever numpy's error state (see seqnn.float_errors);
     # the loops around them, which call user callbacks, run under the user's own state.
-    @ignores_underflow
-    def _forward(self, x, training: bool):
+    def _run_layers(self, x, training: bool):
         for layer in self._layers:
             x = layer.forward(x, training=training)
         return x
+
+    _forward = ignores_underflow(_run_layers)  # for callers outside the decorated steps below
 
     @ignores_underflow
     def _train_batch(self, x, y, w) -> tuple[float, Any]:
@@ -43,7 +44,7 @@ class Trainer:
         The loss is read back once, at the end: the step's only wait for the device.
         """
         with self.backend.step_scope(self._step_tuners, ("train", x.shape)):
-            out = self._forward(x, training=True)
+            out = self._run_layers(x, training=True)
             loss = self._train_loss
             value = loss.forward(out, y, w)
             dy = loss.backward()
@@ -60,7 +61,7 @@ class Trainer:
     @ignores_underflow
     def _test_batch(self, x, y, w) -> tuple[float, Any]:
         with self.backend.step_scope(self._step_tuners, ("test", x.shape)):
-            out = self._forward(x, training=False)
+            out = self._run_layers(x, training=False)
             value = self._train_loss.forward(out, y, w)
             value = self._distribution.reduce_loss(self, value)  # data-parallel: the global batch's
             for layer in self._regularized:
@@ -74,7 +75,7 @@ class Trainer:
     @ignores_underflow
     def _predict_batch(self, x):
         with self.backend.step_scope(self._step_tuners, ("predict", x.shape)):
-            out = self._forward(x, training=False)
+            out = self._run_layers(x, training=False)
             if self._deferred_activation is not None:
                 out = self._deferred_activation.forward(self.backend, out, out=out)
             return out
@@ -385,6 +386,10 @@ class Trainer:
         if D.is_array_like(x) or isinstance(x, (list, tuple)) and not _looks_like_batches(x):
             x = D.as_array(x, "x")
             self._ensure_built_and_finite(x, "predict")
+            if 0 < len(x) <= batch_size and verbose == 0 and not callbacks:
+                # One batch that nothing watches: no loop to set up (a single sample's latency is the sum
+                # of such overheads).
+                return np.array(self.backend.to_numpy(self._predict_batch(self.backend.asarray(x, self.dtype))))
             batches, checked = D.ArrayBatches(x, None, None, batch_size, False, None, steps), True
         else:
             batches, checked = D.LoaderBatches(x, steps, with_targets=False), False

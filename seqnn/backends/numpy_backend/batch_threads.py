@@ -76,7 +76,7 @@ def map_rows(ufunc: Callable, out, *arrays):
     """``ufunc(*arrays, out=out)`` for same-shaped arrays, split over their first axis; returns ``out``."""
     if out is None:
         out = np.empty_like(arrays[0])
-    if out.ndim == 0:
+    if out.ndim == 0 or out.size < MIN_PARALLEL_ELEMENTS:  # the common small case, without the machinery
         return ufunc(*arrays, out=out)
     over_batch(lambda start, stop: ufunc(*(a[start:stop] for a in arrays), out=out[start:stop]),
                out.shape[0], out.size)

@@ -17,7 +17,7 @@ Rows are independent, so the result is bit-identical whatever the split.
 That is the right choice on a busy machine, and the wrong one on an idle
 machine, where OpenBLAS's threads are faster for the products of a small
 model; :mod:`.thread_tuning` times the steps and picks, through
-:func:`threads`, step by step.
+:func:`set_native_threads`, step by step.
 
 The BLAS setting is changed only for the duration of each product and put
 back afterwards, so user code sees its own thread count; a lock and a depth
@@ -28,7 +28,6 @@ reference behaviour).
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -47,18 +46,12 @@ _lock = threading.Lock()
 _depth = 0
 _saved: list[int] = []
 _libraries: tuple | None = None
-_native = threading.local()  # per thread: whether BLAS keeps its own threads (see threads())
+_native = threading.local()  # per thread: whether BLAS keeps its own threads (see set_native_threads)
 
 
-@contextmanager
-def threads(native: bool):
-    """Within this context, this thread's products run on BLAS's own threads (``native``) or held to one."""
-    before = getattr(_native, "on", False)
+def set_native_threads(native: bool) -> None:
+    """From now on, this thread's products run on BLAS's own threads (``native``) or held to one."""
     _native.on = native
-    try:
-        yield
-    finally:
-        _native.on = before
 
 
 def _blas_libraries() -> tuple:

@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from . import compiled_updates
 from .batch_threads import over_batch
 
 # A large update runs block by block, so that its dozen passes re-read a block from cache
@@ -174,26 +175,33 @@ class OptimizerOps:
         return p
 
     def adam_update(self, p, g, m, v, v_max, lr, beta_1, beta_2, epsilon, step):
-        t, f = self._scratch(p), p.dtype.type
+        f = p.dtype.type
         # lr·m̂/(√v̂ + ε) = (lr/bc₁)·m / (√v/√bc₂ + ε) = (lr·√bc₂/bc₁)·m / (√v + ε·√bc₂)
         bc1, bc2 = 1.0 - beta_1**step, 1.0 - beta_2**step
         eps, rate = f(epsilon * math.sqrt(bc2)), f(lr * math.sqrt(bc2) / bc1)
+        kernel = compiled_updates.adam_kernel() if (
+            v_max is None and p.size >= compiled_updates.MIN_ELEMENTS and compiled_updates.enabled()) else None
+        if kernel is not None:  # one compiled pass, the same bits as the passes below
+            c1, c2 = f(1.0 - beta_1), f(1.0 - beta_2)
+            in_blocks(lambda s: kernel(p[s], g[s], m[s], v[s], c1, c2, eps, rate), p, g, m, v)
+        else:
+            t = self._scratch(p)
 
-        def update(s):
-            ps, gs, ms, vs, ts = p[s], g[s], m[s], v[s], t[s]
-            self._moving_average_(ms, gs, beta_1, ts)
-            self._moving_average_of_square_(vs, gs, beta_2, ts)
-            if v_max is not None:
-                vm = v_max[s]
-                np.maximum(vm, vs, out=vm)
-                vs = vm
-            np.sqrt(vs, out=ts)
-            ts += eps
-            np.divide(ms, ts, out=ts)
-            ts *= rate
-            ps -= ts
+            def update(s):
+                ps, gs, ms, vs, ts = p[s], g[s], m[s], v[s], t[s]
+                self._moving_average_(ms, gs, beta_1, ts)
+                self._moving_average_of_square_(vs, gs, beta_2, ts)
+                if v_max is not None:
+                    vm = v_max[s]
+                    np.maximum(vm, vs, out=vm)
+                    vs = vm
+                np.sqrt(vs, out=ts)
+                ts += eps
+                np.divide(ms, ts, out=ts)
+                ts *= rate
+                ps -= ts
 
-        in_blocks(update, p, g, m, v, t, *(() if v_max is None else (v_max,)))
+            in_blocks(update, p, g, m, v, t, *(() if v_max is None else (v_max,)))
         if step % FLUSH_EVERY == 0:
             flush_subnormals(m, v, *(() if v_max is None else (v_max,)))
         return p

@@ -28,7 +28,6 @@ import os
 import statistics
 import time
 from collections import deque
-from contextlib import contextmanager
 
 from . import blas
 
@@ -55,12 +54,27 @@ class StepTuner:
     """Picks the BLAS mode for each step of one kind and learns from the step's duration."""
 
     def __init__(self):
+        self.fixed = fixed_mode()  # read once: the environment is not looked up at every step
         self.mode = ONE
         self.recent = {mode: deque(maxlen=TRIAL_STEPS) for mode in _MODES}
         # The modes of the steps to come that are trials: warm-up (None: not timed), then alternating.
         self.trials: deque = deque([None, *[ONE, NATIVE] * TRIAL_STEPS])
         self.interval = FIRST_INTERVAL
         self.countdown = 0
+
+    # As a context manager: one step, in the mode chosen for it (a plain class: a step may take only
+    # tens of microseconds, and a generator-based context manager would cost several of them).
+    def __enter__(self):
+        self._step = None if self.fixed else self.next_mode()  # (mode, trial), or None: not tuned
+        blas.set_native_threads((self.fixed or self._step[0]) == NATIVE)
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if kind is None and self._step is not None:
+            mode, trial = self._step
+            self.record(mode, time.perf_counter() - self._start, trial)
+        return False
 
     def next_mode(self) -> tuple[str, bool]:
         """(mode of the next step, whether it is a trial)."""
@@ -103,20 +117,10 @@ class StepTuner:
 class ThreadTuningOps:
     """The backend's ``step_scope``: each step runs in its tuner's BLAS mode and is timed."""
 
-    @contextmanager
-    def step_scope(self, tuners: dict, key):
-        mode = fixed_mode()
-        if mode is not None:
-            with blas.threads(mode == NATIVE):
-                yield
-            return
+    def step_scope(self, tuners: dict, key) -> StepTuner:
         tuner = tuners.get(key)
         if tuner is None:
             if len(tuners) >= _MAX_TUNERS:
                 tuners.pop(next(iter(tuners)))
             tuner = tuners[key] = StepTuner()
-        mode, trial = tuner.next_mode()
-        start = time.perf_counter()
-        with blas.threads(mode == NATIVE):
-            yield
-        tuner.record(mode, time.perf_counter() - start, trial)
+        return tuner
