@@ -23,7 +23,12 @@ def missing_message(feature: str, package: str, extra: str) -> str:
         package: its name on the package index ("matplotlib").
         extra: the seqnn extra that installs it ("plots").
     """
-    return (f"{feature} needs {package}, which is not installed: pip install {package} "
+    return f"{feature} needs {package}, which is not installed: {install_hint(package, extra)}"
+
+
+def install_hint(package: str, extra: str) -> str:
+    """How to install ``package``: by itself, or through the seqnn extra that brings it."""
+    return (f"pip install {package} "
             f"(or seqnn's {extra!r} extra: pip install \"{DISTRIBUTION}[{extra}]\", or \".[{extra}]\" in a clone)")
 
 

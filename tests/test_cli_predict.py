@@ -130,7 +130,7 @@ def test_png_needs_pillow_or_reads_with_it(workdir, digits_test):
     except ImportError:
         (workdir / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n")
         assert_usage_error(run("seqnn-predict", "model.safetensors", "x.png", cwd=workdir), "needs Pillow",
-                           "seqnn[images]")
+                           'pip install Pillow (or seqnn\'s \'images\' extra: pip install "seqnn-ml[images]"')
         return
     Image.fromarray(digits_test[0][0]).save(workdir / "x.png")
     proc = run("seqnn-predict", "model.safetensors", "x.png", cwd=workdir)

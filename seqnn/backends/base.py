@@ -72,13 +72,13 @@ class Backend(FusedOps):
     def full(self, shape: Sequence[int], value: float, dtype: str) -> Array:
         raise NotImplementedError
 
-    def step_scope(self, tuners: dict, key: Any) -> ContextManager:
-        """The context one step (a training, evaluation or inference batch) runs in.
+    def step_scope(self, tuners: dict, key: Any, rows: int) -> ContextManager:
+        """The context one step (a training, evaluation or inference batch of ``rows`` rows) runs in.
 
         A backend that can run a step more than one way picks the way here and
         may time the step to choose better next time, keeping what it learns in
-        ``tuners`` (the model's, by ``key``: the kind of step and its batch
-        shape). The numpy backend chooses BLAS's threads this way
+        ``tuners`` (the model's, by ``key``: the kind of step and the shape of
+        a sample). The numpy backend chooses BLAS's threads this way
         (:mod:`seqnn.backends.numpy_backend.thread_tuning`); the default does nothing.
         """
         return contextlib.nullcontext()

@@ -1,6 +1,6 @@
 """Reading one image as a numpy array: PGM (built in, :mod:`.pgm`), PNG / JPEG / others through Pillow.
 
-Formats other than PGM need Pillow (``pip install seqnn[images]``). Whatever
+Formats other than PGM need Pillow (``pip install Pillow``, or the ``images`` extra). Whatever
 Pillow raises for bad bytes becomes a :class:`~seqnn.datasets.DataFileError`
 naming the file, and an image that declares more pixels than the caller can
 use (``max_pixels``: the model's input) or than Pillow's limit for untrusted
@@ -15,6 +15,8 @@ import os
 import struct
 
 import numpy as np
+
+from .._optional import install_hint
 
 from ..datasets.errors import DataFileError
 from .pgm import read_pgm
@@ -42,8 +44,8 @@ def _read_with_pillow(path: str, channels: int | None, max_pixels: int | None) -
     try:
         from PIL import Image
     except ImportError:
-        raise ValueError(f"{path}: reading {os.path.splitext(path)[1] or 'this'} images needs Pillow: "
-                         "pip install 'seqnn[images]' (or convert the image to PGM)") from None
+        raise ValueError(f"{path}: reading {os.path.splitext(path)[1] or 'such'} images needs Pillow, or convert "
+                         f"the image to PGM; {install_hint('Pillow', 'images')}") from None
     webp = _webp_size(path)
     if webp is not None:  # Pillow's WebP decoder allocates its canvas when the file is opened
         _check_pixel_count(webp, Image.MAX_IMAGE_PIXELS, max_pixels, path)

@@ -19,7 +19,7 @@ from . import images
 from .args import column
 from .errors import UsageError
 
-SUPPORTED = ".npy, .npz, .csv, IDX (.gz or raw), .pgm, or .png/.jpg with Pillow (seqnn[images])"
+SUPPORTED = ".npy, .npz, .csv, IDX (.gz or raw), .pgm, or .png/.jpg with Pillow (the 'images' extra)"
 _ROWS_CHECKED_AT_ONCE = 4096
 
 

@@ -43,7 +43,7 @@ class Trainer:
 
         The loss is read back once, at the end: the step's only wait for the device.
         """
-        with self.backend.step_scope(self._step_tuners, ("train", x.shape)):
+        with self.backend.step_scope(self._step_tuners, ("train", x.shape[1:]), x.shape[0]):
             out = self._run_layers(x, training=True)
             loss = self._train_loss
             value = loss.forward(out, y, w)
@@ -60,7 +60,7 @@ class Trainer:
 
     @ignores_underflow
     def _test_batch(self, x, y, w) -> tuple[float, Any]:
-        with self.backend.step_scope(self._step_tuners, ("test", x.shape)):
+        with self.backend.step_scope(self._step_tuners, ("test", x.shape[1:]), x.shape[0]):
             out = self._run_layers(x, training=False)
             value = self._train_loss.forward(out, y, w)
             value = self._distribution.reduce_loss(self, value)  # data-parallel: the global batch's
@@ -74,7 +74,7 @@ class Trainer:
 
     @ignores_underflow
     def _predict_batch(self, x):
-        with self.backend.step_scope(self._step_tuners, ("predict", x.shape)):
+        with self.backend.step_scope(self._step_tuners, ("predict", x.shape[1:]), x.shape[0]):
             out = self._run_layers(x, training=False)
             if self._deferred_activation is not None:
                 out = self._deferred_activation.forward(self.backend, out, out=out)

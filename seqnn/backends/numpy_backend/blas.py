@@ -89,20 +89,26 @@ def _release(libraries) -> None:
 
 
 def matmul(a, b, out):
-    """``np.matmul(a, b, out=out)``, split by rows of ``out`` over seqnn's threads when large.
+    """``np.matmul(a, b, out=out)``: on BLAS's own threads, or held to one and split by rows of ``out``
+    over seqnn's threads when large (the mode :func:`set_native_threads` chose), with the same bits.
 
     ``a`` is (…, M, K) (any view numpy hands to BLAS, transposes included),
     ``b`` (…, K, N) and ``out`` (…, M, N), broadcast as numpy does.
     """
-    m, k = out.shape[-2], a.shape[-1]
-    macs = out.size * k
-    libraries = _blas_libraries() if macs >= MIN_HELD_MACS and not getattr(_native, "on", False) else ()
+    libraries = _blas_libraries() if out.size * a.shape[-1] >= MIN_HELD_MACS else ()
     if not libraries:
         return np.matmul(a, b, out=out)
+    if getattr(_native, "on", False) or not _same_bits_held(a, b, out, libraries):
+        return np.matmul(a, b, out=out)
+    return _held(a, b, out, libraries)
+
+
+def _held(a, b, out, libraries):
+    m = out.shape[-2]
     threads = min(thread_count(), m // MIN_ROWS_PER_THREAD)
     _hold_one_thread(libraries)
     try:
-        if threads < 2 or macs < MIN_SPLIT_MACS:
+        if threads < 2 or out.size * a.shape[-1] < MIN_SPLIT_MACS:
             np.matmul(a, b, out=out)
         else:
             def rows(start, stop):
@@ -112,3 +118,31 @@ def matmul(a, b, out):
     finally:
         _release(libraries)
     return out
+
+
+# Whether a product of this shape and layout gives the same bits held to one thread as on BLAS's own
+# threads. Usually it does (BLAS splits the output's rows and columns over its threads, and so does
+# seqnn), but not always: OpenBLAS 0.3.31 blocks the inner dimension differently with 2 threads for
+# some shapes (128×784·784×256, the MNIST MLP's first layer, is one), and the sum then rounds
+# differently. A step's mode is chosen by timing (see thread_tuning), so such a product must not
+# depend on it: it always runs on BLAS's own threads. Each shape is checked once, on random operands
+# of its layout; a difference in the order of the sums shows up in some of the outputs for sure.
+# Operands above MAX_CHECKED_ELEMENTS are not copied for a check (a large inference batch would double
+# its memory): such products always run on BLAS's own threads.
+MAX_CHECKED_ELEMENTS = 1 << 22
+_same_bits: dict = {}
+
+
+def _same_bits_held(a, b, out, libraries) -> bool:
+    key = (a.shape, a.strides, b.shape, b.strides, out.shape, out.strides, out.dtype.str)
+    same = _same_bits.get(key)
+    if same is None and max(a.size, b.size, out.size) > MAX_CHECKED_ELEMENTS:
+        same = _same_bits[key] = False
+    if same is None:
+        rng = np.random.default_rng(0)
+        ra, rb = np.empty_like(a, order="K"), np.empty_like(b, order="K")
+        ra[...] = rng.standard_normal(ra.shape)
+        rb[...] = rng.standard_normal(rb.shape)
+        held = _held(ra, rb, np.empty_like(out, order="K"), libraries)
+        same = _same_bits[key] = bool(np.array_equal(held, np.matmul(ra, rb)))
+    return same

@@ -5,9 +5,10 @@ threads make the MNIST MLP's step 1.4× faster than one thread (0.64 against
 0.92 s an epoch); with another busy process on the machine they make it
 several times slower, because every product waits for its descheduled worker
 (see :mod:`.blas`). And the load can change while a model trains. So each
-kind of step (training, evaluation or inference, per model and batch shape)
-has a :class:`StepTuner` that times whole steps, which also catches how the
-BLAS threads get in the way of seqnn's own thread pool:
+kind of step (training, evaluation or inference, per model and sample shape)
+has a :class:`StepTuner` that times whole steps, per batch row (an epoch's
+last, shorter batch is one more sample of the same kind), which also catches
+how the BLAS threads get in the way of seqnn's own thread pool:
 
 * after one warm-up step, it alternates the two modes for three steps each
   and keeps the faster (median);
@@ -54,6 +55,7 @@ class StepTuner:
     """Picks the BLAS mode for each step of one kind and learns from the step's duration."""
 
     def __init__(self):
+        self.rows = 1  # of the coming step: its time is recorded per row
         self.fixed = fixed_mode()  # read once: the environment is not looked up at every step
         self.mode = ONE
         self.recent = {mode: deque(maxlen=TRIAL_STEPS) for mode in _MODES}
@@ -73,7 +75,7 @@ class StepTuner:
     def __exit__(self, kind, value, traceback):
         if kind is None and self._step is not None:
             mode, trial = self._step
-            self.record(mode, time.perf_counter() - self._start, trial)
+            self.record(mode, (time.perf_counter() - self._start) / self.rows, trial)
         return False
 
     def next_mode(self) -> tuple[str, bool]:
@@ -117,10 +119,11 @@ class StepTuner:
 class ThreadTuningOps:
     """The backend's ``step_scope``: each step runs in its tuner's BLAS mode and is timed."""
 
-    def step_scope(self, tuners: dict, key) -> StepTuner:
+    def step_scope(self, tuners: dict, key, rows: int) -> StepTuner:
         tuner = tuners.get(key)
         if tuner is None:
             if len(tuners) >= _MAX_TUNERS:
                 tuners.pop(next(iter(tuners)))
             tuner = tuners[key] = StepTuner()
+        tuner.rows = max(1, rows)
         return tuner
