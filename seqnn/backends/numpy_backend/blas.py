@@ -129,7 +129,7 @@ def _held(a, b, out, libraries):
 # of its layout; a difference in the order of the sums shows up in some of the outputs for sure.
 # Operands above MAX_CHECKED_ELEMENTS are not copied for a check (a large inference batch would double
 # its memory): such products always run on BLAS's own threads.
-MAX_CHECKED_ELEMENTS = 1 << 22
+MAX_CHECKED_ELEMENTS = 1 << 23
 _same_bits: dict = {}
 
 

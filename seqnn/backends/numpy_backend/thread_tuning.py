@@ -10,17 +10,22 @@ has a :class:`StepTuner` that times whole steps, per batch row (an epoch's
 last, shorter batch is one more sample of the same kind), which also catches
 how the BLAS threads get in the way of seqnn's own thread pool:
 
-* after one warm-up step, it alternates the two modes for three steps each
+* it measures three steps held to one thread, then three on BLAS's threads,
   and keeps the faster (median);
-* then, every ``interval`` steps, it tries the other mode again for up to three
+* then, every ``interval`` steps, it tries the other mode again for three
   steps and switches when that is faster by 5 %; a trial that loses doubles
   the interval (up to 1024 steps), so a machine whose state does not change
   costs almost nothing; a first trial step 1.5× slower than usual ends the
   trial at once.
 
-The results are the same bits in both modes: BLAS splits a product's output
-rows and columns over its threads, never the sum over the inner dimension,
-and seqnn's own split is by rows (tests/test_blas_threads.py checks it).
+The first step in a mode is never counted: it is slowed by what the step
+before left behind (OpenBLAS's threads spin for a while after a product, and
+compete with the next step's own threads), which would favour staying put.
+
+The results are the same bits in both modes: BLAS splits the rows and
+columns of most products over its threads, as seqnn splits rows, and a
+product whose bits do depend on the thread count always runs on BLAS's own
+threads (see :func:`.blas.matmul`; tests/test_blas_threads.py checks both).
 ``SEQNN_BLAS_THREADS=native`` or ``=one`` fixes the mode.
 """
 from __future__ import annotations
@@ -59,47 +64,51 @@ class StepTuner:
         self.fixed = fixed_mode()  # read once: the environment is not looked up at every step
         self.mode = ONE
         self.recent = {mode: deque(maxlen=TRIAL_STEPS) for mode in _MODES}
-        # The modes of the steps to come that are trials: warm-up (None: not timed), then alternating.
-        self.trials: deque = deque([None, *[ONE, NATIVE] * TRIAL_STEPS])
+        # The planned steps still to come: (mode, counted). First each mode in turn, then trials.
+        self.plan: deque = deque([*self._block(ONE), *self._block(NATIVE)])
         self.interval = FIRST_INTERVAL
         self.countdown = 0
+
+    @staticmethod
+    def _block(mode: str) -> list:
+        return [(mode, False)] + [(mode, True)] * TRIAL_STEPS  # the first step in a mode is not counted
 
     # As a context manager: one step, in the mode chosen for it (a plain class: a step may take only
     # tens of microseconds, and a generator-based context manager would cost several of them).
     def __enter__(self):
-        self._step = None if self.fixed else self.next_mode()  # (mode, trial), or None: not tuned
+        self._step = None if self.fixed else self.next_mode()  # (mode, planned), or None: not tuned
         blas.set_native_threads((self.fixed or self._step[0]) == NATIVE)
         self._start = time.perf_counter()
         return self
 
     def __exit__(self, kind, value, traceback):
         if kind is None and self._step is not None:
-            mode, trial = self._step
-            self.record(mode, (time.perf_counter() - self._start) / self.rows, trial)
+            mode, planned = self._step
+            self.record(mode, (time.perf_counter() - self._start) / self.rows, planned)
         return False
 
     def next_mode(self) -> tuple[str, bool]:
-        """(mode of the next step, whether it is a trial)."""
-        if self.trials:
-            mode = self.trials[0]
-            return (self.mode if mode is None else mode), True
+        """(mode of the next step, whether it is a planned step: a measurement or a trial)."""
+        if self.plan:
+            return self.plan[0][0], True
         return self.mode, False
 
-    def record(self, mode: str, seconds: float, trial: bool) -> None:
-        if not trial:
+    def record(self, mode: str, seconds: float, planned: bool) -> None:
+        if not planned:
             self.recent[mode].append(seconds)
             self.countdown -= 1
             if self.countdown <= 0:
-                self.trials.extend([self._other()] * TRIAL_STEPS)
+                self.plan.extend(self._block(self._other()))
             return
-        if self.trials.popleft() is None:
-            return  # the warm-up step: buffers allocated, caches cold
+        _, counted = self.plan.popleft()
+        if not counted:
+            return
         usual = self.recent[self.mode]
-        if mode != self.mode and len(self.trials) == TRIAL_STEPS - 1 and usual \
+        if mode != self.mode and not self.recent[mode] and usual \
                 and seconds > ABORT_RATIO * statistics.median(usual):
-            self.trials.clear()  # clearly slower: no need to pay for two more such steps
+            self.plan.clear()  # clearly slower: no need to pay for two more such steps
         self.recent[mode].append(seconds)
-        if not self.trials:
+        if not self.plan:
             self._decide()
 
     def _other(self) -> str:
