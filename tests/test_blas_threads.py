@@ -148,16 +148,21 @@ def test_a_product_whose_bits_depend_on_the_threads_always_runs_on_blas_threads(
 
     monkeypatch.setattr(blas, "_held", held_one_ulp_off)
     monkeypatch.setattr(blas, "_same_bits", {})
-    blas.set_native_threads(False)  # held: unless the check finds different bits
-    out = blas.matmul(a, b, np.empty((64, 64), np.float32))
+    blas.set_native_threads(False)  # held: unless the first call finds different bits
+    for _ in range(2):  # the first call checks, the second uses the answer
+        out = blas.matmul(a, b, np.empty((64, 64), np.float32))
+        assert np.array_equal(out, np.matmul(a, b))  # the BLAS-threads result, not the held one
     assert list(blas._same_bits.values()) == [False]
-    assert np.array_equal(out, np.matmul(a, b))  # the BLAS-threads result, not the held one
 
 
-def test_large_operands_are_not_copied_for_a_check(monkeypatch):
+def test_mostly_zero_outputs_leave_the_question_open(monkeypatch):
+    if not blas._blas_libraries():
+        pytest.skip("threadpoolctl finds no BLAS to hold")
     monkeypatch.setattr(blas, "_same_bits", {})
-    monkeypatch.setattr(blas, "MAX_CHECKED_ELEMENTS", 1000)
-    a, b = np.ones((64, 700), np.float32), np.ones((700, 64), np.float32)
     blas.set_native_threads(False)
-    out = blas.matmul(a, b, np.empty((64, 64), np.float32))
-    assert np.all(out == 700) and list(blas._same_bits.values()) in ([False], [])
+    a, out = np.random.default_rng(0).random((64, 700), np.float32), np.empty((64, 64), np.float32)
+    blas.matmul(a, np.zeros((700, 64), np.float32), out)  # zero weights: any order sums to 0
+    assert blas._same_bits == {}
+    b = np.random.default_rng(1).random((700, 64), np.float32)
+    assert np.array_equal(blas.matmul(a, b, out), np.matmul(a, b))
+    assert len(blas._same_bits) == 1

@@ -96,11 +96,13 @@ def matmul(a, b, out):
     ``b`` (…, K, N) and ``out`` (…, M, N), broadcast as numpy does.
     """
     libraries = _blas_libraries() if out.size * a.shape[-1] >= MIN_HELD_MACS else ()
-    if not libraries:
+    if not libraries or getattr(_native, "on", False):
         return np.matmul(a, b, out=out)
-    if getattr(_native, "on", False) or not _same_bits_held(a, b, out, libraries):
-        return np.matmul(a, b, out=out)
-    return _held(a, b, out, libraries)
+    key = (a.shape, a.strides, b.shape, b.strides, out.shape, out.strides, out.dtype.str)
+    same = _same_bits.get(key)
+    if same is None:
+        return _held_checked(a, b, out, libraries, key)
+    return _held(a, b, out, libraries) if same else np.matmul(a, b, out=out)
 
 
 def _held(a, b, out, libraries):
@@ -125,24 +127,22 @@ def _held(a, b, out, libraries):
 # seqnn), but not always: OpenBLAS 0.3.31 blocks the inner dimension differently with 2 threads for
 # some shapes (128×784·784×256, the MNIST MLP's first layer, is one), and the sum then rounds
 # differently. A step's mode is chosen by timing (see thread_tuning), so such a product must not
-# depend on it: it always runs on BLAS's own threads. Each shape is checked once, on random operands
-# of its layout; a difference in the order of the sums shows up in some of the outputs for sure.
-# Operands above MAX_CHECKED_ELEMENTS are not copied for a check (a large inference batch would double
-# its memory): such products always run on BLAS's own threads.
-MAX_CHECKED_ELEMENTS = 1 << 23
+# depend on it: it always runs on BLAS's own threads.
 _same_bits: dict = {}
 
 
-def _same_bits_held(a, b, out, libraries) -> bool:
-    key = (a.shape, a.strides, b.shape, b.strides, out.shape, out.strides, out.dtype.str)
-    same = _same_bits.get(key)
-    if same is None and max(a.size, b.size, out.size) > MAX_CHECKED_ELEMENTS:
-        same = _same_bits[key] = False
-    if same is None:
-        rng = np.random.default_rng(0)
-        ra, rb = np.empty_like(a, order="K"), np.empty_like(b, order="K")
-        ra[...] = rng.standard_normal(ra.shape)
-        rb[...] = rng.standard_normal(rb.shape)
-        held = _held(ra, rb, np.empty_like(out, order="K"), libraries)
-        same = _same_bits[key] = bool(np.array_equal(held, np.matmul(ra, rb)))
-    return same
+def _held_checked(a, b, out, libraries, key):
+    """The first product of a shape: computed both ways, and the answer kept once the operands tell.
+
+    The operands themselves are the test data (copies of random data would double the memory of a
+    large batch for a moment, and glibc then keeps it): a difference in the order of the sums shows in
+    some of the outputs, unless the products are exact whatever the order. Mostly zero outputs (zero
+    weights before the first update; fewer than one in 8 nonzero) prove nothing, so the question then
+    stays open until a later call. Until it is settled, the result is BLAS's own, which both modes give.
+    """
+    _held(a, b, out, libraries)
+    native = np.matmul(a, b)
+    if 8 * np.count_nonzero(native) >= native.size:
+        _same_bits[key] = bool(np.array_equal(out, native))
+    np.copyto(out, native)
+    return out
