@@ -1,11 +1,18 @@
 """BLAS on its own threads or held to one: the step tuner's choices, and the same bits either way."""
 import numpy as np
 import pytest
+from fixed_models import fixed_mlp, fixed_weights
 
 import seqnn as sn
 from seqnn.backends.numpy_backend import blas, thread_tuning
-from seqnn.backends.numpy_backend.thread_tuning import (FIRST_INTERVAL, MAX_INTERVAL, NATIVE, ONE, TRIAL_STEPS,
-                                                        StepTuner)
+from seqnn.backends.numpy_backend.thread_tuning import (
+    FIRST_INTERVAL,
+    MAX_INTERVAL,
+    NATIVE,
+    ONE,
+    TRIAL_STEPS,
+    StepTuner,
+)
 
 
 def run(tuner, seconds_of, steps):
@@ -100,9 +107,7 @@ def train(mode, monkeypatch):
                             sn.layers.MaxPooling2D(), sn.layers.Flatten(), sn.layers.Dense(512, activation="relu"),
                             sn.layers.Dense(10, activation="softmax")])
              .compile(optimizer="adam", loss="sparse_categorical_crossentropy"))
-    model.set_weights([np.random.default_rng(i).normal(scale=0.1, size=w.shape).astype("float32")
-                       for i, w in enumerate(model.get_weights())])
-    model.fit(x, y, batch_size=256, epochs=2, verbose=0, seed=1)
+    fixed_weights(model).fit(x, y, batch_size=256, epochs=2, verbose=0, seed=1)
     return model.get_weights(), model.predict(x, batch_size=512, verbose=0)
 
 
@@ -114,7 +119,6 @@ def test_both_modes_compute_the_same_bits(monkeypatch):
     assert np.array_equal(out_one, out_native)
 
 
-
 def test_the_mnist_mlp_trains_to_the_same_bits_in_both_modes(monkeypatch):
     """OpenBLAS 0.3.31 rounds 128×784·784×256 differently on 1 and 2 threads: such a product must run the
     same way in both modes (on BLAS's threads), or a step's timing would change the trained weights."""
@@ -123,11 +127,7 @@ def test_the_mnist_mlp_trains_to_the_same_bits_in_both_modes(monkeypatch):
 
     def trained(mode):
         monkeypatch.setenv("SEQNN_BLAS_THREADS", mode)
-        model = (sn.Sequential([sn.layers.Input((784,)), sn.layers.Dense(256, activation="relu"),
-                                sn.layers.Dense(10, activation="softmax")])
-                 .compile(optimizer="adam", loss="sparse_categorical_crossentropy"))
-        model.set_weights([np.random.default_rng(i).normal(scale=0.05, size=w.shape).astype("float32")
-                           for i, w in enumerate(model.get_weights())])
+        model = fixed_mlp(784)
         model.fit(x, y, batch_size=128, epochs=1, verbose=0, seed=0)
         return model.get_weights() + [model.predict(x, batch_size=512, verbose=0)]
 

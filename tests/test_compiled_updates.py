@@ -1,6 +1,7 @@
 """The numba-compiled Adam update gives the same bits as numpy's passes (the reference)."""
 import numpy as np
 import pytest
+from fixed_models import fixed_mlp
 
 import seqnn as sn
 from seqnn.backends.numpy_backend import compiled_updates
@@ -53,11 +54,7 @@ def test_a_model_trains_to_the_same_bits_with_and_without_the_kernel(monkeypatch
 
     def trained(setting):
         monkeypatch.setenv("SEQNN_COMPILED_UPDATES", setting)
-        model = (sn.Sequential([sn.layers.Input((300,)), sn.layers.Dense(256, activation="relu"),
-                                sn.layers.Dense(10, activation="softmax")])
-                 .compile(optimizer="adam", loss="sparse_categorical_crossentropy"))
-        model.set_weights([np.random.default_rng(i).normal(scale=0.05, size=w.shape).astype("float32")
-                           for i, w in enumerate(model.get_weights())])
+        model = fixed_mlp(300)
         model.fit(x, y, batch_size=32, epochs=2, verbose=0, seed=0)
         return model.get_weights()
 

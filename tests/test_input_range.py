@@ -4,12 +4,12 @@ import warnings
 
 import numpy as np
 import pytest
+from cli_helpers import run
 
 import seqnn as sn
 from seqnn.errors import InputRangeWarning
 from seqnn.models.data import finite_range
 from seqnn.saving import safetensors_file
-from cli_helpers import run
 
 
 def small_model():
@@ -53,15 +53,12 @@ def test_every_inference_entry_point_warns(data, call):
     model = small_model()
     model.fit(x, y, epochs=1, verbose=0)
     far = x + 100
+    calls = {"evaluate": lambda: model.evaluate(far, y, verbose=0),
+             "test_on_batch": lambda: model.test_on_batch(far, y),
+             "predict_on_batch": lambda: model.predict_on_batch(far),
+             "model(x)": lambda: model(far)}
     with pytest.warns(InputRangeWarning, match=rf"^{call.replace('(', '.').replace(')', '.')}: x holds"):
-        if call == "evaluate":
-            model.evaluate(far, y, verbose=0)
-        elif call == "test_on_batch":
-            model.test_on_batch(far, y)
-        elif call == "predict_on_batch":
-            model.predict_on_batch(far)
-        else:
-            model(far)
+        calls[call]()
 
 
 def test_a_constant_training_input_gets_a_margin_of_its_own_size():
