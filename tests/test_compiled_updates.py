@@ -32,14 +32,14 @@ def test_compiled_adam_equals_the_numpy_passes(monkeypatch, dtype, size):
             backend.adam_update(p, g, m, v, None, 1e-3, 0.9, 0.999, 1e-7, step)
             g = np.roll(g, 1)
         results[setting] = (p, m, v)
-    assert compiled_updates.adam_kernel() is not None
+    assert compiled_updates.adam_kernel(dtype) is not None
     for compiled, reference in zip(results["1"], results["0"]):
         assert np.array_equal(compiled, reference)
 
 
 def test_small_vectors_and_amsgrad_take_the_numpy_passes(monkeypatch):
     calls = []
-    monkeypatch.setattr(compiled_updates, "adam_kernel", lambda: calls.append(1))
+    monkeypatch.setattr(compiled_updates, "adam_kernel", lambda dtype: calls.append(1))
     backend = sn.backends.get("numpy")
     p, g, m, v = vectors(compiled_updates.MIN_ELEMENTS - 1, "float32", 1)
     backend.adam_update(p, g, m, v, None, 1e-3, 0.9, 0.999, 1e-7, 1)
@@ -60,3 +60,19 @@ def test_a_model_trains_to_the_same_bits_with_and_without_the_kernel(monkeypatch
 
     assert sum(w.size for w in trained("1")) >= compiled_updates.MIN_ELEMENTS
     assert all(np.array_equal(a, b) for a, b in zip(trained("1"), trained("0")))
+
+
+def test_a_kernel_that_cannot_be_compiled_means_the_numpy_passes(monkeypatch):
+    def refuse(numba, cache):
+        raise RuntimeError("cannot cache function 'adam': no locator available")
+
+    monkeypatch.setattr(compiled_updates, "_compile", refuse)
+    monkeypatch.setattr(compiled_updates, "_kernels", {})
+    assert compiled_updates.adam_kernel("float32") is None
+    backend = sn.backends.get("numpy")
+    p, g, m, v = vectors(compiled_updates.MIN_ELEMENTS, "float32", 2)
+    backend.adam_update(p, g, m, v, None, 1e-3, 0.9, 0.999, 1e-7, 1)  # the numpy passes, no error
+    monkeypatch.setenv("SEQNN_COMPILED_UPDATES", "0")
+    reference = vectors(compiled_updates.MIN_ELEMENTS, "float32", 2)
+    backend.adam_update(*reference, None, 1e-3, 0.9, 0.999, 1e-7, 1)
+    assert all(np.array_equal(a, b) for a, b in zip((p, g, m, v), reference))

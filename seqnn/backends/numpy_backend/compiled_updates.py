@@ -19,33 +19,49 @@ from __future__ import annotations
 import math
 import os
 
+import numpy as np
+
 MIN_ELEMENTS = 1 << 16
 
-_kernel = None
-_tried = False
+_kernels: dict = {}  # dtype -> the compiled kernel, or None where it cannot be had
 
 
 def enabled() -> bool:
     return os.environ.get("SEQNN_COMPILED_UPDATES", "1").strip() != "0"
 
 
-def adam_kernel():
-    """The compiled ``adam(p, g, m, v, c1, c2, eps, rate)``, or None without numba (looked up once)."""
-    global _kernel, _tried
-    if not _tried:
-        _tried = True
+def adam_kernel(dtype):
+    """The compiled ``adam(p, g, m, v, c1, c2, eps, rate)`` for ``dtype`` vectors, or None without numba.
+
+    Compiled here, on a one-element vector, so that a failure (no numba, or no writable place for
+    numba's cache, which ``cache=True`` raises on) means the numpy passes, not a failed update.
+    """
+    dtype = np.dtype(dtype)
+    if dtype not in _kernels:
+        _kernels[dtype] = _compiled_for(dtype)
+    return _kernels[dtype]
+
+
+def _compiled_for(dtype):
+    try:
+        import numba
+    except ImportError:
+        return None
+    one = np.zeros(1, dtype)
+    for cache in (True, False):
         try:
-            import numba
-        except ImportError:
-            return None
-        _kernel = _compile(numba)
-    return _kernel
+            kernel = _compile(numba, cache)
+            kernel(one, one, one, one, *(dtype.type(0),) * 4)
+            return kernel
+        except Exception:  # noqa: BLE001, S112 (a kernel that will not compile means: the numpy passes)
+            continue
+    return None
 
 
-def _compile(numba):
+def _compile(numba, cache: bool):
     # error_model="numpy": a division by zero gives inf as in numpy, instead of a check per element that
     # keeps the loop from being vectorized. nogil: seqnn's threads run blocks of a large update in parallel.
-    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    @numba.njit(cache=cache, nogil=True, error_model="numpy")
     def adam(p, g, m, v, c1, c2, eps, rate):  # pragma: no cover (compiled)
         # The numpy passes, element by element: m += c1·(g − m); v += c2·(g·g − v); p −= rate·m/(√v + ε).
         for i in range(p.size):

@@ -179,7 +179,7 @@ class OptimizerOps:
         # lr·m̂/(√v̂ + ε) = (lr/bc₁)·m / (√v/√bc₂ + ε) = (lr·√bc₂/bc₁)·m / (√v + ε·√bc₂)
         bc1, bc2 = 1.0 - beta_1**step, 1.0 - beta_2**step
         eps, rate = f(epsilon * math.sqrt(bc2)), f(lr * math.sqrt(bc2) / bc1)
-        kernel = compiled_updates.adam_kernel() if (
+        kernel = compiled_updates.adam_kernel(p.dtype) if (
             v_max is None and p.size >= compiled_updates.MIN_ELEMENTS and compiled_updates.enabled()) else None
         if kernel is not None:  # one compiled pass, the same bits as the passes below
             c1, c2 = f(1.0 - beta_1), f(1.0 - beta_2)
