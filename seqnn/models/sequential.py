@@ -74,6 +74,7 @@ class Sequential(Trainer, Fusion, NestedModel):
         # when its inputs lie far outside (see seqnn.models.input_range). None until the first fit.
         self.training_input_range: tuple[float, float] | None = None
         self._step_tuners: dict = {}  # what the backend learns about running this model's steps fast
+        self._buffer_rows = 0  # the most rows run through the layers at once (their buffers' size)
         self.stop_training = False
         self.history = None
         self._reset_training_state()
