@@ -426,6 +426,8 @@ class Trainer:
         while start < n:
             if self._buffer_rows == 0:
                 rows = _FIRST_INFERENCE_ROWS  # nothing run yet: the first chunk tells the buffers' size
+            elif n - start <= self._buffer_rows:
+                rows = n  # the buffers hold this many rows already (a single sample's path: nothing to add)
             else:
                 held = sum(getattr(buf, "nbytes", 0) for layer in self._layers
                            for buf in getattr(layer, "_workspace", {}).values())
