@@ -10,8 +10,8 @@ the numpy passes).
 
 The kernel is compiled on first use (about half a second; numba caches the
 machine code on disk, so later processes load it in milliseconds) and only
-for vectors of :data:`MIN_ELEMENTS` or more, where the time saved repays it
-within the first few hundred steps. Without numba, or with
+for vectors of :data:`MIN_ELEMENTS` or more, where the 0.2 ms or more it saves
+a step repays the compilation within a few thousand steps (sooner once cached). Without numba, or with
 ``SEQNN_COMPILED_UPDATES=0``, the numpy passes run.
 """
 from __future__ import annotations
