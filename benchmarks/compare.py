@@ -13,6 +13,7 @@ ratio of the medians, and whether the target is met.
     python benchmarks/compare.py --quick             # fewer epochs and images (≈ 4 min)
     python benchmarks/compare.py --quick --contended # adds the CNN under a competing CPU-bound process
     python benchmarks/compare.py --figures mlp,infer --repeats 5 --out runs.jsonl
+    python benchmarks/compare.py --from runs.jsonl --plot scaling.png  # the table and the scaling figure again
 
 Figures: ``mlp`` (MLP epoch), ``cnn`` (CNN epoch; PyTorch NCHW and
 channels-last), ``infer`` (batch-1024 throughput and single-sample latency),
@@ -318,6 +319,51 @@ def report(records, args, cpu):
     return rows
 
 
+def parameters(w1: int, w2: int) -> int:
+    """The parameter count of the MLP 784-w1-w2-10 of the scaling figure."""
+    return 784 * w1 + w1 + w1 * w2 + w2 + w2 * 10 + 10
+
+
+def plot_scaling(records, path: str, cpu, threads: int) -> None:
+    """The scaling figure: seconds per epoch against the model's parameter count, seqnn and PyTorch,
+    on log-log axes (medians, with each repetition as a dot), saved to ``path``."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit("--plot needs matplotlib: pip install matplotlib (or the project's dev extra)") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    medians = {}  # (framework, widths) -> median seconds per epoch
+    for label, colour in (("seqnn", "tab:blue"), ("torch", "tab:orange")):
+        xs, ys = [], []
+        for w1, w2 in SCALING_WIDTHS:
+            epochs = values(records, f"scaling-{w1}x{w2}", label, "median_epoch_s")
+            if epochs:
+                ax.scatter([parameters(w1, w2)] * len(epochs), epochs, s=12, color=colour, alpha=0.4)
+                medians[label, (w1, w2)] = med(epochs)
+                xs.append(parameters(w1, w2))
+                ys.append(med(epochs))
+        if xs:
+            ax.plot(xs, ys, "o-", color=colour, label={"torch": "PyTorch"}.get(label, label))
+    for w1, w2 in SCALING_WIDTHS:
+        s, t = medians.get(("seqnn", (w1, w2))), medians.get(("torch", (w1, w2)))
+        if s:
+            ax.annotate(f"{w1}/{w2}" + (f"\nseqnn/PyTorch {s / t:.2f}" if t else ""), (parameters(w1, w2), s),
+                        textcoords="offset points", xytext=(8, -22), fontsize=8)
+    images = next((r.get("n_train") for r in records if str(r.get("figure", "")).startswith("scaling-")), None)
+    if images is None:
+        raise SystemExit("--plot: the records hold no scaling figure (run with --figures scaling)")
+    ax.set(xscale="log", yscale="log", xlabel="parameters (MLP 784-w₁-w₂-10)",
+           ylabel=f"seconds per epoch ({images:,} images, batch 128)",
+           title=f"Training cost against model size\n{cpu or '?'}, {threads} threads; median of the repetitions")
+    ax.margins(x=0.25, y=0.25)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="upper left")
+    fig.savefig(path, dpi=120)
+    print(f"scaling figure written to {path}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -334,6 +380,7 @@ def main(argv=None) -> int:
     p.add_argument("--keras-python", default=os.environ.get("SEQNN_KERAS_PYTHON", sys.executable))
     p.add_argument("--out", default=None, help="append every run's JSON record here")
     p.add_argument("--from", dest="from_file", default=None, help="print the table from a saved --out file")
+    p.add_argument("--plot", default=None, metavar="PNG", help="also draw the scaling figure into this file")
     # internal modes (one process per run)
     p.add_argument("--scaling-worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--import-worker", action="store_true", help=argparse.SUPPRESS)
@@ -361,6 +408,8 @@ def main(argv=None) -> int:
             recs = [json.loads(line) for line in f if line.strip()]
         cpu = next((r["cpu"]["model"] for r in recs if isinstance(r.get("cpu"), dict)), None)
         report(recs, args, cpu)
+        if args.plot:
+            plot_scaling(recs, args.plot, cpu, args.threads)
         return 0
     if not os.path.exists(args.peers):
         p.error(f"peers.py not found at {args.peers} (set --peers or $SEQNN_PEERS)")
@@ -373,6 +422,8 @@ def main(argv=None) -> int:
             for fw, cmd in order:
                 runner.run(f"{figure} {fw}" + (" (contended)" if contended else ""), cmd, figure, fw, contended)
     report(runner.records, args, runner.cpu)
+    if args.plot:
+        plot_scaling(runner.records, args.plot, runner.cpu, args.threads)
     return 0
 
 
