@@ -57,10 +57,10 @@ def check_shuffle(value: Any) -> bool:
 
 def callback_list(callbacks: Any) -> list:
     """``callbacks=``: None, a list (or tuple) of Callback instances, or one Callback (Keras flattens it too)."""
-    from ..callbacks import Callback
-
     if callbacks is None:
         return []
+    from ..callbacks import Callback
+
     if isinstance(callbacks, Callback):
         return [callbacks]
     if not isinstance(callbacks, (list, tuple)):

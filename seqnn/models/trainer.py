@@ -6,6 +6,7 @@ Every argument is checked before any work starts (see ``_check_xy``).
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -103,7 +104,8 @@ class Trainer:
     def _ensure_built_and_finite(self, x: np.ndarray, what: str | None) -> bool:
         """predict's checks: x fits the model (building it) and holds no NaN or inf (else it stays unbuilt).
         Unless ``what`` is None, warns when x lies far outside the inputs the model was trained on (→ True)."""
-        with unbuilt_on_error(self):
+        # A built model has nothing to undo: no rollback set-up (this runs for every single-sample predict).
+        with contextlib.nullcontext() if self.built else unbuilt_on_error(self):
             self._ensure_built_for(x, "x")
             seen = D.finite_range(x, "x")
         return what is not None and input_range.warn_if_far_outside(self.training_input_range, seen, what)
