@@ -28,6 +28,7 @@ reference behaviour).
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 
@@ -96,13 +97,28 @@ def matmul(a, b, out):
     ``b`` (…, K, N) and ``out`` (…, M, N), broadcast as numpy does.
     """
     libraries = _blas_libraries() if out.size * a.shape[-1] >= MIN_HELD_MACS else ()
-    if not libraries or getattr(_native, "on", False):
+    if not libraries:
         return np.matmul(a, b, out=out)
-    key = (a.shape, a.strides, b.shape, b.strides, out.shape, out.strides, out.dtype.str)
-    same = _same_bits.get(key)
-    if same is None:
-        return _held_checked(a, b, out, libraries, key)
-    return _held(a, b, out, libraries) if same else np.matmul(a, b, out=out)
+    if not getattr(_native, "on", False):
+        key = (a.shape, a.strides, b.shape, b.strides, out.shape, out.strides, out.dtype.str)
+        same = _same_bits.get(key)
+        if same is None:
+            return _held_checked(a, b, out, libraries, key)
+        if same:
+            return _held(a, b, out, libraries)
+    return _on_blas_threads(a, b, out)
+
+
+# When a product last ran on BLAS's own threads (time.perf_counter()): they spin for a while afterwards,
+# which thread_tuning must know to time the steps held to one thread fairly.
+last_on_blas_threads = float("-inf")
+
+
+def _on_blas_threads(a, b, out):
+    global last_on_blas_threads
+    np.matmul(a, b, out=out)
+    last_on_blas_threads = time.perf_counter()
+    return out
 
 
 def _held(a, b, out, libraries):
@@ -141,7 +157,7 @@ def _held_checked(a, b, out, libraries, key):
     stays open until a later call. Until it is settled, the result is BLAS's own, which both modes give.
     """
     _held(a, b, out, libraries)
-    native = np.matmul(a, b)
+    native = _on_blas_threads(a, b, np.empty_like(out))
     if 8 * np.count_nonzero(native) >= native.size:
         _same_bits[key] = bool(np.array_equal(out, native))
     np.copyto(out, native)

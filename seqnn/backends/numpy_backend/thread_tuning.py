@@ -12,15 +12,21 @@ how the BLAS threads get in the way of seqnn's own thread pool:
 
 * it measures three steps held to one thread, then three on BLAS's threads,
   and keeps the faster (median);
-* then, every ``interval`` steps, it tries the other mode again for three
-  steps and switches when that is faster by 5 %; a trial that loses doubles
-  the interval (up to 1024 steps), so a machine whose state does not change
-  costs almost nothing; a first trial step 1.5× slower than usual ends the
-  trial at once.
+* then, from time to time, it tries the other mode again for three steps and
+  switches when that is faster by 5 %: 2 s after a choice, then twice as long
+  after every trial that loses (up to 32 s), so a machine whose state does not
+  change costs almost nothing; a first trial step 1.5× slower than usual ends
+  the trial at once, and steps that become 1.5× slower than when the mode was
+  chosen (the machine got busy, or idle) bring the next trial forward.
 
-The first step in a mode is never counted: it is slowed by what the step
-before left behind (OpenBLAS's threads spin for a while after a product, and
-compete with the next step's own threads), which would favour staying put.
+A mode's first step is never counted: it is slowed by what the steps before
+left behind. Held to one thread, no step is counted until ``SPIN_SECONDS``
+after the last product on BLAS's threads (or after the switch, if the mode's
+own steps run such products): OpenBLAS's idle workers keep spinning, each on
+a core, for 2²⁸ clock cycles (0.1 s measured here) after their last product,
+and take those cores from seqnn's own threads. Counting the steps in that window made a
+CNN look faster on BLAS's threads (28.5 ms a step) than held (25.6 ms), so
+that training ran 15 % slower than it could.
 
 The results are the same bits in both modes: BLAS splits the rows and
 columns of most products over its threads, as seqnn splits rows, and a
@@ -40,9 +46,11 @@ from . import blas
 ONE, NATIVE = "one", "native"
 _MODES = (ONE, NATIVE)
 TRIAL_STEPS = 3
-FIRST_INTERVAL, MAX_INTERVAL = 32, 1024
+SPIN_SECONDS = 0.15  # how long BLAS's workers may spin after a product (2**28 cycles at ≥ 1.8 GHz)
+FIRST_INTERVAL, MAX_INTERVAL = 2.0, 32.0  # seconds from a choice to the next trial
 SWITCH_MARGIN = 0.95  # the other mode must be this much faster (ratio of medians) to take over
-ABORT_RATIO = 1.5  # a trial's first step this much slower than usual ends the trial
+SLOWER_RATIO = 1.5  # a trial step this much slower than usual ends the trial; usual steps this much slower
+# than when their mode was chosen bring the next trial forward
 _MAX_TUNERS = 64  # per model: a model predicting many batch shapes keeps the newest ones
 
 
@@ -57,58 +65,73 @@ def fixed_mode() -> str | None:
 
 
 class StepTuner:
-    """Picks the BLAS mode for each step of one kind and learns from the step's duration."""
+    """Picks the BLAS mode for each step of one kind and learns from the step's duration.
 
-    def __init__(self):
+    ``clock`` (seconds) is the step timer; tests pass their own.
+    """
+
+    def __init__(self, clock=time.perf_counter):
+        self.clock = clock
         self.rows = 1  # of the coming step: its time is recorded per row
         self.fixed = fixed_mode()  # read once: the environment is not looked up at every step
         self.mode = ONE
         self.recent = {mode: deque(maxlen=TRIAL_STEPS) for mode in _MODES}
-        # The planned steps still to come: (mode, counted). First each mode in turn, then trials.
-        self.plan: deque = deque([*self._block(ONE), *self._block(NATIVE)])
+        self.measuring: deque = deque(_MODES)  # the modes still to measure: each in turn first, then trials
+        self.block_start = None  # when the block measuring measuring[0] began (None: not begun)
         self.interval = FIRST_INTERVAL
-        self.countdown = 0
-
-    @staticmethod
-    def _block(mode: str) -> list:
-        return [(mode, False)] + [(mode, True)] * TRIAL_STEPS  # the first step in a mode is not counted
+        self.next_trial = None  # clock time of the next trial (None until the first choice)
+        self.chosen_at = None  # the mode's median step when it was chosen
+        self.settled_from = 0.0  # steps from then on are past the switch's after-effects
 
     # As a context manager: one step, in the mode chosen for it (a plain class: a step may take only
     # tens of microseconds, and a generator-based context manager would cost several of them).
     def __enter__(self):
-        self._step = None if self.fixed else self.next_mode()  # (mode, planned), or None: not tuned
+        self._step = None if self.fixed else self.next_mode()  # (mode, measured), or None: not tuned
         blas.set_native_threads((self.fixed or self._step[0]) == NATIVE)
-        self._start = time.perf_counter()
+        self._start = self.clock()
         return self
 
     def __exit__(self, kind, value, traceback):
         if kind is None and self._step is not None:
-            mode, planned = self._step
-            self.record(mode, (time.perf_counter() - self._start) / self.rows, planned)
+            mode, measured = self._step
+            self.record(mode, (self.clock() - self._start) / self.rows, measured, self._start)
         return False
 
     def next_mode(self) -> tuple[str, bool]:
-        """(mode of the next step, whether it is a planned step: a measurement or a trial)."""
-        if self.plan:
-            return self.plan[0][0], True
+        """(mode of the next step, whether the step is measured: part of a first measurement or a trial)."""
+        if not self.measuring and self.next_trial is not None and self.clock() >= self.next_trial:
+            self.measuring.append(self._other())
+        if self.measuring:
+            return self.measuring[0], True
         return self.mode, False
 
-    def record(self, mode: str, seconds: float, planned: bool) -> None:
-        if not planned:
+    def record(self, mode: str, seconds: float, measured: bool, started: float) -> None:
+        """Learn from one step in ``mode`` that began at ``started`` and took ``seconds`` per row."""
+        if not measured:
+            if started < self.settled_from:
+                return  # still slowed by the switch (or by the trial just ended): not the mode's usual
             self.recent[mode].append(seconds)
-            self.countdown -= 1
-            if self.countdown <= 0:
-                self.plan.extend(self._block(self._other()))
+            if self.chosen_at and len(self.recent[mode]) == TRIAL_STEPS and \
+                    statistics.median(self.recent[mode]) > SLOWER_RATIO * self.chosen_at:
+                self.next_trial = started  # the machine changed: measure the other mode now
             return
-        _, counted = self.plan.popleft()
-        if not counted:
+        if self.block_start is None:  # a mode's first step: slowed by the steps before it
+            self.block_start = started
+            return
+        if mode == ONE and started < min(self.block_start, blas.last_on_blas_threads) + SPIN_SECONDS:
+            # BLAS's workers may still be spinning from the products before the block (unless the mode's
+            # own steps keep them busy: a product whose bits depend on the thread count runs on them always).
             return
         usual = self.recent[self.mode]
         if mode != self.mode and not self.recent[mode] and usual \
-                and seconds > ABORT_RATIO * statistics.median(usual):
-            self.plan.clear()  # clearly slower: no need to pay for two more such steps
+                and seconds > SLOWER_RATIO * statistics.median(usual):
+            self.measuring.clear()  # clearly slower: no need to pay for two more such steps
         self.recent[mode].append(seconds)
-        if not self.plan:
+        if len(self.recent[mode]) == TRIAL_STEPS and self.measuring:
+            self.measuring.popleft()
+            self.block_start = None
+        if not self.measuring:
+            self.block_start = None
             self._decide()
 
     def _other(self) -> str:
@@ -121,8 +144,10 @@ class StepTuner:
             self.mode, self.interval = other, FIRST_INTERVAL
         else:
             self.interval = min(2 * self.interval, MAX_INTERVAL)
+        self.chosen_at = statistics.median(self.recent[self.mode]) if self.recent[self.mode] else None
         self.recent[self._other()].clear()  # the next trial measures afresh
-        self.countdown = self.interval
+        now = self.clock()
+        self.settled_from, self.next_trial = now + SPIN_SECONDS, now + self.interval
 
 
 class ThreadTuningOps:
