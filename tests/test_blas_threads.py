@@ -1,4 +1,6 @@
 """BLAS on its own threads or held to one: the step tuner's choices, and the same bits either way."""
+import itertools
+
 import numpy as np
 import pytest
 from fixed_models import fixed_mlp, fixed_weights
@@ -6,11 +8,12 @@ from fixed_models import fixed_mlp, fixed_weights
 import seqnn as sn
 from seqnn.backends.numpy_backend import blas, thread_tuning
 from seqnn.backends.numpy_backend.thread_tuning import (
-    FIRST_INTERVAL,
     MAX_INTERVAL,
     NATIVE,
     ONE,
+    SLOW_SECONDS,
     SPIN_SECONDS,
+    TRIAL_SPACING,
     TRIAL_STEPS,
     StepTuner,
 )
@@ -36,15 +39,16 @@ def no_product_on_blas_threads_yet(monkeypatch):
     monkeypatch.setattr(blas, "last_on_blas_threads", float("-inf"))
 
 
-def run(tuner, seconds_of, steps, clock):
+def run(tuner, seconds_of, steps, clock, products_on_blas_threads=True):
     """Drive ``tuner`` for ``steps`` steps whose durations ``seconds_of(mode)`` gives; the modes it chose.
-    A step on BLAS's threads ends with a product on them, as a real one does."""
+    A step on BLAS's threads ends with a product on them, as a real one does (unless its products are all
+    too small for BLAS to use its threads)."""
     modes = []
     for _ in range(steps):
         mode, measured = tuner.next_mode()
         started, took = clock.now, seconds_of(mode)
         clock.now += took
-        if mode == NATIVE:
+        if mode == NATIVE and products_on_blas_threads:
             blas.last_on_blas_threads = clock.now
         tuner.record(mode, took, measured, started)
         modes.append(mode)
@@ -56,26 +60,29 @@ def durations(one, native):
 
 
 BLOCK = 1 + TRIAL_STEPS  # a mode's first step is not counted (steps here last longer than SPIN_SECONDS)
-START = 2 * BLOCK  # each mode measured in turn
 
 
-def test_each_mode_is_measured_in_turn_and_the_faster_wins():
+def test_it_starts_on_blas_threads_and_tries_held_steps_later():
     tuner, clock = tuner_with_clock()
-    modes = run(tuner, durations(1.0, 0.6), START + 3, clock)
-    assert modes[:START] == [ONE] * BLOCK + [NATIVE] * BLOCK
-    assert modes[START:] == [NATIVE] * 3 and tuner.mode == NATIVE  # until the first trial, FIRST_INTERVAL later
+    modes = run(tuner, durations(0.06, 0.1), 300, clock)
+    first_trial = modes.index(ONE)
+    assert modes[:first_trial] == [NATIVE] * first_trial
+    trial_cost = BLOCK * 0.1 + SPIN_SECONDS  # its steps, and the wait for BLAS's workers to stop spinning
+    assert first_trial == pytest.approx(BLOCK + TRIAL_SPACING * trial_cost / 0.1, abs=1)
+    assert tuner.mode == ONE and modes[-1] == ONE
 
 
 def test_a_mode_s_first_step_is_not_counted():
-    (tuner, clock), times = tuner_with_clock(), iter([9.0, 1.0, 1.0, 1.0, 0.1, 0.8, 0.8, 0.8])  # 9.0, 0.1: first
-    run(tuner, lambda mode: next(times), START, clock)
-    assert tuner.mode == NATIVE  # 0.8 < 0.95 · 1.0; the 9.0 would not have changed that, the 0.1 is ignored
+    times = {NATIVE: iter([0.1, 1.0, 1.0, 1.0]), ONE: iter([9.0, 0.8, 0.8, 0.8])}  # 0.1 and 9.0: first steps
+    tuner, clock = tuner_with_clock()
+    run(tuner, lambda mode: next(times[mode], 0.9 if mode == ONE else 1.0), 200, clock)
+    assert tuner.mode == ONE  # 0.8 < 0.95 · 1.0: the 0.1 is ignored, and the 9.0 would have changed that
 
 
 def test_a_small_difference_does_not_switch():
     tuner, clock = tuner_with_clock()
-    run(tuner, durations(1.0, 0.97), START, clock)
-    assert tuner.mode == ONE  # 3 % faster is within the 5 % margin
+    run(tuner, durations(0.97, 1.0), 200, clock)
+    assert tuner.mode == NATIVE  # 3 % faster is within the 5 % margin
 
 
 def test_held_steps_count_only_once_blas_s_workers_have_stopped_spinning():
@@ -98,63 +105,127 @@ def test_held_steps_count_only_once_blas_s_workers_have_stopped_spinning():
 
 
 def test_held_steps_count_at_once_when_blas_s_threads_have_been_idle():
+    """Steps whose products are all too small for BLAS's threads leave none spinning: no wait."""
     tuner, clock = tuner_with_clock()
-    modes = run(tuner, durations(0.01, 0.02), 6, clock)  # steps far shorter than SPIN_SECONDS
-    assert modes[:5] == [ONE] * 4 + [NATIVE]  # the first step, then three counted: no waiting
+    modes = run(tuner, durations(0.01, 0.02), 500, clock, products_on_blas_threads=False)
+    first_trial = modes.index(ONE)
+    assert modes[first_trial:first_trial + BLOCK + 1] == [ONE] * BLOCK + [ONE]  # decided after 4 steps: ONE won
 
 
-def test_held_steps_that_run_products_on_blas_threads_count_after_the_wait(monkeypatch):
+def test_held_steps_that_run_products_on_blas_threads_count_after_the_wait():
     """A mode whose own steps use BLAS's threads (a product whose bits depend on the thread count always
-    does) is measured as it is, once SPIN_SECONDS have passed since it began."""
+    does) is measured as it is, once twice SPIN_SECONDS have passed since its block began."""
     tuner, clock = tuner_with_clock()
 
-    def held_step_with_a_product_on_blas_threads(mode):
+    def a_product_on_blas_threads_in_every_step(mode):
         blas.last_on_blas_threads = clock.now
-        return 0.01
+        return 0.01 if mode == ONE else 0.02
 
-    modes = run(tuner, held_step_with_a_product_on_blas_threads, 200, clock)
-    waited = round(SPIN_SECONDS / 0.01)  # steps of 0.01 s before one counts (± one for the sums' rounding)
-    assert waited + TRIAL_STEPS <= modes.index(NATIVE) <= waited + TRIAL_STEPS + 1
+    modes = run(tuner, a_product_on_blas_threads_in_every_step, 2000, clock)
+    first_trial = modes.index(ONE)
+    held_steps = modes[first_trial:].index(NATIVE) if tuner.mode == NATIVE else None
+    assert tuner.mode == ONE and held_steps is None
+    waited = round(2 * SPIN_SECONDS / 0.01)  # steps of 0.01 s before one counts (± one for the sums' rounding)
+    assert tuner.recent[ONE] and modes[first_trial:first_trial + waited] == [ONE] * waited
+
+
+def test_the_first_held_step_s_products_on_blas_threads_are_waited_out():
+    """The first held step of a shape checks its products both ways, on BLAS's threads too (0.1 s here):
+    its spinning workers then slow the held steps for a while, which must not count."""
+    tuner, clock = tuner_with_clock()
+    run(tuner, durations(0.01, 0.02), 4, clock)  # the first measurement, on BLAS's threads
+    tuner.next_trial, checked = clock.now, []
+
+    def check_then_spin(mode):
+        if mode == NATIVE:
+            return 0.02
+        if not checked:
+            checked.append(clock.now + 0.1)
+            blas.last_on_blas_threads = checked[0]
+            return 0.1
+        return 0.03 if clock.now < checked[0] + 0.1 else 0.01  # slowed by the spinning workers, then not
+
+    run(tuner, check_then_spin, 40, clock)
+    assert tuner.mode == ONE
+
+
+def trial_starts(tuner, clock, seconds_of, duration, mode):
+    """The clock times at which measurements of ``mode`` began, driving the tuner for ``duration`` s."""
+    starts, previous = [], None
+    while clock.now < duration:
+        started = clock.now
+        (current,) = run(tuner, seconds_of, 1, clock)
+        if current == mode and previous != mode:
+            starts.append(started)
+        previous = current
+    return starts
 
 
 def test_losing_trials_come_ever_more_rarely():
     tuner, clock = tuner_with_clock()
-    step = 0.01
-    modes, times = [], []
-    for _ in range(int(4 * MAX_INTERVAL / step)):
-        times.append(clock.now)
-        modes += run(tuner, durations(step, 1.2 * step), 1, clock)
-    starts = [times[i] for i in range(1, len(modes)) if modes[i] == NATIVE and modes[i - 1] == ONE]
-    ends = [times[i] for i in range(1, len(modes)) if modes[i] == ONE and modes[i - 1] == NATIVE]
-    assert starts[1] - ends[0] == pytest.approx(2 * FIRST_INTERVAL, abs=0.1)  # the first choice doubled it
-    gaps = np.diff(starts[1:])
-    assert list(gaps[:3]) == sorted(gaps[:3]) and gaps[-1] == pytest.approx(MAX_INTERVAL, abs=0.1)
-    assert sum(m == NATIVE for m in modes) < 0.01 * len(modes)
+    starts = trial_starts(tuner, clock, durations(0.01, 0.012), 4 * MAX_INTERVAL, NATIVE)
+    gaps = np.diff(starts[1:])  # starts[0]: the first measurement
+    assert all(b > 1.9 * a for a, b in itertools.pairwise(gaps) if b < MAX_INTERVAL)  # doubling...
+    assert gaps[-1] == pytest.approx(MAX_INTERVAL, abs=0.1)  # ...up to the longest interval
+    assert len(starts) * (1 + TRIAL_STEPS) * 0.012 < 0.01 * clock.now  # trials took under 1 % of the time
+
+
+def test_trials_are_spaced_by_what_they_cost():
+    """A trial of BLAS's threads costs a few steps; one held to one thread also waits out their spinning
+    (SPIN_SECONDS), so such trials come far less often."""
+    gaps = {}
+    for faster, slower in ((ONE, NATIVE), (NATIVE, ONE)):
+        tuner, clock = tuner_with_clock()
+        starts = trial_starts(tuner, clock, durations(*((0.002, 0.003) if faster == ONE else (0.003, 0.002))), 60, slower)
+        gaps[slower] = starts[2] - starts[1]
+    assert gaps[ONE] >= 2 * TRIAL_SPACING * SPIN_SECONDS and gaps[ONE] > 5 * gaps[NATIVE]
 
 
 def test_a_clearly_slower_trial_ends_after_its_first_counted_step():
     tuner, clock = tuner_with_clock()
-    modes = run(tuner, durations(1.0, 3.0), 30, clock)
+    modes = run(tuner, durations(1.0, 3.0), 200, clock)
     runs_of_native = [len(r) for r in "".join("n" if m == NATIVE else "." for m in modes).split(".") if r]
-    assert len(runs_of_native) >= 2 and set(runs_of_native) == {2}  # the uncounted step and the one that ended it
+    assert len(runs_of_native) >= 3 and set(runs_of_native[1:]) == {2}  # the uncounted step, the one that ended it
+
+
+def just_decided(tuner, seconds_of, clock):
+    """Drive ``tuner`` until it has just chosen a mode with the longest wait before the next trial."""
+    while tuner.next_trial is None or tuner.next_trial - clock.now < 0.9 * MAX_INTERVAL:
+        run(tuner, seconds_of, 1, clock)
 
 
 def test_the_tuner_follows_a_machine_that_becomes_busy():
     tuner, clock = tuner_with_clock()
-    run(tuner, durations(0.1, 0.06), 200, clock)
+    just_decided(tuner, durations(0.1, 0.06), clock)
+    due = tuner.next_trial
     assert tuner.mode == NATIVE
     run(tuner, durations(0.1, 0.4), 15, clock)  # another process now takes a core: the next trial comes at once
-    assert tuner.mode == ONE  # within 15 steps, where the trial interval had grown to 16 s
+    assert tuner.mode == ONE and clock.now < due
+
+
+def test_a_hiccup_does_not_bring_a_trial_forward():
+    tuner, clock = tuner_with_clock()
+    just_decided(tuner, durations(0.02, 0.01), clock)
+    assert tuner.mode == NATIVE
+    due = tuner.next_trial
+    run(tuner, durations(0.02, 0.05), int(0.8 * SLOW_SECONDS / 0.05), clock)  # slow, but briefly
+    run(tuner, durations(0.02, 0.01), 10, clock)
+    assert tuner.next_trial == due
+    run(tuner, durations(0.02, 0.05), int(2 * SLOW_SECONDS / 0.05), clock)  # slow for longer
+    assert tuner.next_trial < due
 
 
 def test_step_scope_runs_the_step_in_the_tuners_mode(monkeypatch):
     monkeypatch.delenv("SEQNN_BLAS_THREADS", raising=False)
     monkeypatch.setattr(thread_tuning, "SPIN_SECONDS", 0.0)
     backend, tuners, seen = sn.backends.get("numpy"), {}, []
-    for _ in range(START):
+    for _ in range(BLOCK):
         with backend.step_scope(tuners, ("train", (4,)), 8):
             seen.append(blas._native.on)
-    assert seen == [False] * BLOCK + [True] * BLOCK and list(tuners) == [("train", (4,))]
+    assert seen == [True] * BLOCK and list(tuners) == [("train", (4,))]
+    tuners[("train", (4,))].next_trial = 0.0  # a trial of held steps, now
+    with backend.step_scope(tuners, ("train", (4,)), 8):
+        assert not blas._native.on
 
 
 @pytest.mark.parametrize("value, expected", [("", None), ("auto", None), ("native", NATIVE), (" ONE ", ONE)])

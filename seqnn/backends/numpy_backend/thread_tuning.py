@@ -10,23 +10,27 @@ has a :class:`StepTuner` that times whole steps, per batch row (an epoch's
 last, shorter batch is one more sample of the same kind), which also catches
 how the BLAS threads get in the way of seqnn's own thread pool:
 
-* it measures three steps held to one thread, then three on BLAS's threads,
-  and keeps the faster (median);
-* then, from time to time, it tries the other mode again for three steps and
-  switches when that is faster by 5 %: 2 s after a choice, then twice as long
-  after every trial that loses (up to 32 s), so a machine whose state does not
-  change costs almost nothing; a first trial step 1.5× slower than usual ends
-  the trial at once, and steps that become 1.5× slower than when the mode was
-  chosen (the machine got busy, or idle) bring the next trial forward.
+* it starts on BLAS's threads and measures three steps;
+* then, from time to time, it tries the other mode for three steps and
+  switches when that is faster by 5 % (medians). The time to the next trial
+  is 20 times what that trial will cost: a few steps on BLAS's threads; held
+  to one thread, also the wait for BLAS's idle workers to stop spinning
+  (below). It doubles after every trial that loses, up to 32 s, so trials
+  take under 5 % of the time, and a short run (a predict call, an
+  evaluation) never pays for a held trial. A first trial step 1.5× slower
+  than usual ends the trial at once; steps that stay 1.5× slower than when
+  the mode was chosen for a quarter of a second (the machine got busy, not a
+  hiccup) bring the next trial forward.
 
 A mode's first step is never counted: it is slowed by what the steps before
 left behind. Held to one thread, no step is counted until ``SPIN_SECONDS``
-after the last product on BLAS's threads (or after the switch, if the mode's
-own steps run such products): OpenBLAS's idle workers keep spinning, each on
-a core, for 2²⁸ clock cycles (0.1 s measured here) after their last product,
-and take those cores from seqnn's own threads. Counting the steps in that window made a
-CNN look faster on BLAS's threads (28.5 ms a step) than held (25.6 ms), so
-that training ran 15 % slower than it could.
+after the last product on BLAS's threads (or twice that after the switch,
+if the mode's own steps keep running such products): OpenBLAS's idle
+workers keep spinning, each on a core, for 2²⁸ clock cycles (0.1 s measured
+here) after their last product, and take those cores from seqnn's own
+threads. Counting the steps in that window made a CNN look faster on BLAS's
+threads (28.5 ms a step) than held (25.6 ms), and it trained 15 % slower
+than it could.
 
 The results are the same bits in both modes: BLAS splits the rows and
 columns of most products over its threads, as seqnn splits rows, and a
@@ -47,10 +51,11 @@ ONE, NATIVE = "one", "native"
 _MODES = (ONE, NATIVE)
 TRIAL_STEPS = 3
 SPIN_SECONDS = 0.15  # how long BLAS's workers may spin after a product (2**28 cycles at ≥ 1.8 GHz)
-FIRST_INTERVAL, MAX_INTERVAL = 2.0, 32.0  # seconds from a choice to the next trial
+TRIAL_SPACING = 20  # the time to the next trial, in multiples of what it will cost: ≤ 5 % spent on trials
+MAX_INTERVAL = 32.0  # seconds: the longest time between trials
 SWITCH_MARGIN = 0.95  # the other mode must be this much faster (ratio of medians) to take over
 SLOWER_RATIO = 1.5  # a trial step this much slower than usual ends the trial; usual steps this much slower
-# than when their mode was chosen bring the next trial forward
+SLOW_SECONDS = 0.25  # than when their mode was chosen, for this long, bring the next trial forward
 _MAX_TUNERS = 64  # per model: a model predicting many batch shapes keeps the newest ones
 
 
@@ -74,13 +79,16 @@ class StepTuner:
         self.clock = clock
         self.rows = 1  # of the coming step: its time is recorded per row
         self.fixed = fixed_mode()  # read once: the environment is not looked up at every step
-        self.mode = ONE
+        # BLAS's own threads first: measuring the held mode costs SPIN_SECONDS of its steps, so it waits for
+        # the first trial.
+        self.mode = NATIVE
         self.recent = {mode: deque(maxlen=TRIAL_STEPS) for mode in _MODES}
-        self.measuring: deque = deque(_MODES)  # the modes still to measure: each in turn first, then trials
+        self.measuring: deque = deque([NATIVE])  # the modes still to measure: the first mode, then trials
         self.block_start = None  # when the block measuring measuring[0] began (None: not begun)
-        self.interval = FIRST_INTERVAL
+        self.losses = 0  # trials lost in a row: each doubles the time to the next
         self.next_trial = None  # clock time of the next trial (None until the first choice)
         self.chosen_at = None  # the mode's median step when it was chosen
+        self.slow_since = None  # since when the usual steps have been SLOWER_RATIO slower than chosen_at
         self.settled_from = 0.0  # steps from then on are past the switch's after-effects
 
     # As a context manager: one step, in the mode chosen for it (a plain class: a step may take only
@@ -111,16 +119,19 @@ class StepTuner:
             if started < self.settled_from:
                 return  # still slowed by the switch (or by the trial just ended): not the mode's usual
             self.recent[mode].append(seconds)
-            if self.chosen_at and len(self.recent[mode]) == TRIAL_STEPS and \
-                    statistics.median(self.recent[mode]) > SLOWER_RATIO * self.chosen_at:
-                self.next_trial = started  # the machine changed: measure the other mode now
+            if not (self.chosen_at and statistics.median(self.recent[mode]) > SLOWER_RATIO * self.chosen_at):
+                self.slow_since = None
+            elif self.slow_since is None:
+                self.slow_since = started
+            elif started - self.slow_since >= SLOW_SECONDS:
+                self.next_trial = started  # the machine changed (not a hiccup): measure the other mode now
             return
         if self.block_start is None:  # a mode's first step: slowed by the steps before it
             self.block_start = started
             return
-        if mode == ONE and started < min(self.block_start, blas.last_on_blas_threads) + SPIN_SECONDS:
-            # BLAS's workers may still be spinning from the products before the block (unless the mode's
-            # own steps keep them busy: a product whose bits depend on the thread count runs on them always).
+        if mode == ONE and started < min(blas.last_on_blas_threads + SPIN_SECONDS, self.block_start + 2 * SPIN_SECONDS):
+            # BLAS's workers may still be spinning from a product on them (unless the mode's own steps keep
+            # them busy, as a product whose bits depend on the thread count does: then it is timed as it is).
             return
         usual = self.recent[self.mode]
         if mode != self.mode and not self.recent[mode] and usual \
@@ -141,13 +152,23 @@ class StepTuner:
         other = self._other()
         if self.recent[other] and self.recent[self.mode] and (
                 statistics.median(self.recent[other]) < SWITCH_MARGIN * statistics.median(self.recent[self.mode])):
-            self.mode, self.interval = other, FIRST_INTERVAL
-        else:
-            self.interval = min(2 * self.interval, MAX_INTERVAL)
+            self.mode, self.losses = other, 0
+        elif self.recent[other]:  # (the first measurement, of one mode, is no trial lost)
+            self.losses += 1
         self.chosen_at = statistics.median(self.recent[self.mode]) if self.recent[self.mode] else None
         self.recent[self._other()].clear()  # the next trial measures afresh
+        self.slow_since = None
         now = self.clock()
-        self.settled_from, self.next_trial = now + SPIN_SECONDS, now + self.interval
+        self.settled_from, self.next_trial = now + SPIN_SECONDS, now + self._time_to_next_trial()
+
+    def _time_to_next_trial(self) -> float:
+        """TRIAL_SPACING times what the coming trial will cost, doubled for every trial lost in a row.
+
+        A trial of BLAS's threads costs a few steps; one held to one thread also waits out their spinning.
+        """
+        step = statistics.median(self.recent[self.mode]) * self.rows if self.recent[self.mode] else 0.0
+        cost = (1 + TRIAL_STEPS) * step + (SPIN_SECONDS if self._other() == ONE else 0.0)
+        return min(MAX_INTERVAL, TRIAL_SPACING * cost * 2 ** min(self.losses, 20))
 
 
 class ThreadTuningOps:
