@@ -11,11 +11,11 @@ PyTorch's. The products alone bound the throughput of anything that computes
 them at that speed.
 
 ``adam``: one Adam update of the MLP's 235,146 parameters and of the
-1024/1024 MLP's 1,867,786, in each form numpy and its neighbours offer:
+1024/1024 MLP's 1,863,690, in each form numpy and its neighbours offer:
 seqnn's twelve whole-vector passes, the same passes on two threads (half the
 vector each), BLAS's ``saxpy`` for the three scaled adds (nine passes),
-numexpr's three one-pass expressions, and numba's compiled loop (seqnn's
-``fast`` extra). Each form is timed alone and right after a matrix product,
+numexpr's three one-pass expressions, numba's compiled loop (seqnn's
+``fast`` extra), and PyTorch's ``torch.optim.Adam`` over the same tensors. Each form is timed alone and right after a matrix product,
 as in training, where OpenBLAS's worker threads are still spinning; each
 says whether it gives the same bits as seqnn's passes. Forms whose library
 is missing are skipped.
@@ -217,11 +217,46 @@ def seconds_after_a_product(update, state, a, b) -> float:
     return time.perf_counter() - t0
 
 
+ADAM_WIDTHS = ((256, 128), (1024, 1024))  # the MLPs 784-w1-w2-10 whose parameters Adam updates
+
+
+def parameters(w1: int, w2: int) -> int:
+    return 784 * w1 + w1 + w1 * w2 + w2 + w2 * 10 + 10
+
+
+def torch_adam(args) -> list[dict]:
+    """PyTorch's own Adam (``torch.optim.Adam``, its default implementation on CPU) over the same MLPs'
+    parameter tensors, for comparison: one ``step()``, alone and right after a matrix product."""
+    import torch
+    torch.set_num_threads(args.threads)
+    out = []
+    a, b = torch.ones(128, 784), torch.ones(784, 256)
+    for w1, w2 in ADAM_WIDTHS:
+        n = parameters(w1, w2)
+        shapes = [(w1, 784), (w1,), (w2, w1), (w2,), (10, w2), (10,)]
+        params = [torch.nn.Parameter(torch.randn(*shape)) for shape in shapes]
+        for p in params:
+            p.grad = torch.randn_like(p) * 1e-2
+        opt = torch.optim.Adam(params, lr=1e-3, eps=1e-7)
+        alone = alternate({"step": opt.step}, args.rounds * 10)["step"]
+        after = []
+        for _ in range(args.rounds * 10):
+            torch.mm(a, b)
+            t0 = time.perf_counter()
+            opt.step()
+            after.append(time.perf_counter() - t0)
+        out.append({"part": "adam", "parameters": n, "form": "PyTorch's torch.optim.Adam",
+                    "alone_us": round(1e6 * alone), "after_a_product_us": round(1e6 * statistics.median(after))})
+    return out
+
+
 def adam(args) -> list[dict]:
+    if args.framework == "torch":
+        return torch_adam(args)
     import numpy as np
     out = []
     a, b = np.ones((128, 784), np.float32), np.ones((784, 256), np.float32)  # the MLP's first product
-    for n in (235_146, 1_867_786):
+    for n in (parameters(w1, w2) for w1, w2 in ADAM_WIDTHS):
         rng = np.random.default_rng(0)
         start = [rng.standard_normal(n, dtype=np.float32), rng.standard_normal(n, dtype=np.float32) * 1e-2,
                  rng.standard_normal(n, dtype=np.float32) * 1e-3,
@@ -329,7 +364,7 @@ def main() -> int:
     unknown = set(parts) - {"inference", "adam", "memory"}
     if unknown:
         p.error(f"--parts: unknown {sorted(unknown)}; choose from inference, adam, memory")
-    jobs = [(part, fw) for part in parts for fw in (("numpy", "torch") if part == "inference" and has("torch")
+    jobs = [(part, fw) for part in parts for fw in (("numpy", "torch") if part != "memory" and has("torch")
                                                     else ("numpy",))]
     records = []
     for repetition in range(args.repeats):
