@@ -29,9 +29,9 @@ class Clock:
         return self.now
 
 
-def tuner_with_clock():
+def tuner_with_clock(both_first=False):
     clock = Clock()
-    return StepTuner(clock), clock
+    return StepTuner(clock, both_first=both_first), clock
 
 
 @pytest.fixture(autouse=True)
@@ -69,6 +69,15 @@ def test_it_starts_on_blas_threads_and_tries_held_steps_later():
     assert modes[:first_trial] == [NATIVE] * first_trial
     trial_cost = BLOCK * 0.1 + SPIN_SECONDS  # its steps, and the wait for BLAS's workers to stop spinning
     assert first_trial == pytest.approx(BLOCK + TRIAL_SPACING * trial_cost / 0.1, abs=1)
+    assert tuner.mode == ONE and modes[-1] == ONE
+
+
+def test_training_steps_measure_both_modes_at_once():
+    """Training repeats its steps long enough to pay for a held block at once; on a busy machine BLAS's
+    threads may be several times slower, and a first trial 20× its cost later would come too late."""
+    tuner, clock = tuner_with_clock(both_first=True)
+    modes = run(tuner, durations(0.1, 0.4), 3 * BLOCK, clock)
+    assert modes[:BLOCK] == [NATIVE] * BLOCK and modes[BLOCK:2 * BLOCK] == [ONE] * BLOCK
     assert tuner.mode == ONE and modes[-1] == ONE
 
 
@@ -218,13 +227,16 @@ def test_a_hiccup_does_not_bring_a_trial_forward():
 def test_step_scope_runs_the_step_in_the_tuners_mode(monkeypatch):
     monkeypatch.delenv("SEQNN_BLAS_THREADS", raising=False)
     monkeypatch.setattr(thread_tuning, "SPIN_SECONDS", 0.0)
-    backend, tuners, seen = sn.backends.get("numpy"), {}, []
-    for _ in range(BLOCK):
-        with backend.step_scope(tuners, ("train", (4,)), 8):
-            seen.append(blas._native.on)
-    assert seen == [True] * BLOCK and list(tuners) == [("train", (4,))]
-    tuners[("train", (4,))].next_trial = 0.0  # a trial of held steps, now
-    with backend.step_scope(tuners, ("train", (4,)), 8):
+    backend, tuners = sn.backends.get("numpy"), {}
+    for kind in ("predict", "train"):
+        seen = []
+        for _ in range(BLOCK + 1):
+            with backend.step_scope(tuners, (kind, (4,)), 8):
+                seen.append(blas._native.on)
+        assert seen == [True] * BLOCK + [kind == "predict"]  # training measures held steps at once
+    assert list(tuners) == [("predict", (4,)), ("train", (4,))]
+    tuners[("predict", (4,))].next_trial = 0.0  # a trial of held steps, now
+    with backend.step_scope(tuners, ("predict", (4,)), 8):
         assert not blas._native.on
 
 

@@ -10,14 +10,15 @@ has a :class:`StepTuner` that times whole steps, per batch row (an epoch's
 last, shorter batch is one more sample of the same kind), which also catches
 how the BLAS threads get in the way of seqnn's own thread pool:
 
-* it starts on BLAS's threads and measures three steps;
+* it starts on BLAS's threads and measures three steps, then (for training
+  steps) three held to one thread, and keeps the faster (median);
 * then, from time to time, it tries the other mode for three steps and
   switches when that is faster by 5 % (medians). The time to the next trial
   is 20 times what that trial will cost: a few steps on BLAS's threads; held
   to one thread, also the wait for BLAS's idle workers to stop spinning
   (below). It doubles after every trial that loses, up to 32 s, so trials
-  take under 5 % of the time, and a short run (a predict call, an
-  evaluation) never pays for a held trial. A first trial step 1.5× slower
+  take under 5 % of the time, and a short predict call or evaluation never
+  pays for a held trial. A first trial step 1.5× slower
   than usual ends the trial at once; steps that stay 1.5× slower than when
   the mode was chosen for a quarter of a second (the machine got busy, not a
   hiccup) bring the next trial forward.
@@ -75,15 +76,16 @@ class StepTuner:
     ``clock`` (seconds) is the step timer; tests pass their own.
     """
 
-    def __init__(self, clock=time.perf_counter):
+    def __init__(self, clock=time.perf_counter, both_first: bool = True):
         self.clock = clock
         self.rows = 1  # of the coming step: its time is recorded per row
         self.fixed = fixed_mode()  # read once: the environment is not looked up at every step
-        # BLAS's own threads first: measuring the held mode costs SPIN_SECONDS of its steps, so it waits for
-        # the first trial.
+        # BLAS's own threads first, then (``both_first``) held at once: training repeats its steps for long
+        # enough to pay for SPIN_SECONDS of held steps, and on a busy machine BLAS's threads may be several
+        # times slower. An evaluation or a predict call may be short: it waits for the first trial.
         self.mode = NATIVE
         self.recent = {mode: deque(maxlen=TRIAL_STEPS) for mode in _MODES}
-        self.measuring: deque = deque([NATIVE])  # the modes still to measure: the first mode, then trials
+        self.measuring: deque = deque([NATIVE, ONE] if both_first else [NATIVE])  # first measurements, trials
         self.block_start = None  # when the block measuring measuring[0] began (None: not begun)
         self.losses = 0  # trials lost in a row: each doubles the time to the next
         self.next_trial = None  # clock time of the next trial (None until the first choice)
@@ -179,6 +181,6 @@ class ThreadTuningOps:
         if tuner is None:
             if len(tuners) >= _MAX_TUNERS:
                 tuners.pop(next(iter(tuners)))
-            tuner = tuners[key] = StepTuner()
+            tuner = tuners[key] = StepTuner(both_first=key[0] == "train")
         tuner.rows = max(1, rows)
         return tuner
