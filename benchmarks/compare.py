@@ -319,11 +319,6 @@ def report(records, args, cpu):
     return rows
 
 
-def parameters(w1: int, w2: int) -> int:
-    """The parameter count of the MLP 784-w1-w2-10 of the scaling figure."""
-    return 784 * w1 + w1 + w1 * w2 + w2 + w2 * 10 + 10
-
-
 def plot_scaling(records, path: str, cpu, threads: int) -> None:
     """The scaling figure: seconds per epoch against the model's parameter count, seqnn and PyTorch,
     on log-log axes (medians, with each repetition as a dot), saved to ``path``."""
@@ -332,7 +327,9 @@ def plot_scaling(records, path: str, cpu, threads: int) -> None:
     except ImportError:
         raise SystemExit("--plot needs matplotlib: pip install matplotlib (or the project's dev extra)") from None
     matplotlib.use("Agg")
+    import harness
     import matplotlib.pyplot as plt
+    sizes = {widths: harness.mlp_parameters(*widths) for widths in SCALING_WIDTHS}
     fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
     medians = {}  # (framework, widths) -> median seconds per epoch
     for label, colour in (("seqnn", "tab:blue"), ("torch", "tab:orange")):
@@ -340,16 +337,16 @@ def plot_scaling(records, path: str, cpu, threads: int) -> None:
         for w1, w2 in SCALING_WIDTHS:
             epochs = values(records, f"scaling-{w1}x{w2}", label, "median_epoch_s")
             if epochs:
-                ax.scatter([parameters(w1, w2)] * len(epochs), epochs, s=12, color=colour, alpha=0.4)
+                ax.scatter([sizes[w1, w2]] * len(epochs), epochs, s=12, color=colour, alpha=0.4)
                 medians[label, (w1, w2)] = med(epochs)
-                xs.append(parameters(w1, w2))
+                xs.append(sizes[w1, w2])
                 ys.append(med(epochs))
         if xs:
             ax.plot(xs, ys, "o-", color=colour, label={"torch": "PyTorch"}.get(label, label))
     for w1, w2 in SCALING_WIDTHS:
         s, t = medians.get(("seqnn", (w1, w2))), medians.get(("torch", (w1, w2)))
         if s:
-            ax.annotate(f"{w1}/{w2}" + (f"\nseqnn/PyTorch {s / t:.2f}" if t else ""), (parameters(w1, w2), s),
+            ax.annotate(f"{w1}/{w2}" + (f"\nseqnn/PyTorch {s / t:.2f}" if t else ""), (sizes[w1, w2], s),
                         textcoords="offset points", xytext=(8, -22), fontsize=8)
     images = next((r.get("n_train") for r in records if str(r.get("figure", "")).startswith("scaling-")), None)
     if images is None:

@@ -27,6 +27,11 @@ THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "BL
                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
+def mlp_parameters(w1: int, w2: int) -> int:
+    """The parameter count of the MLP 784-w1-w2-10."""
+    return 784 * w1 + w1 + w1 * w2 + w2 + w2 * 10 + 10
+
+
 def configure_threads(n: int) -> list[int]:
     """Pin BLAS/OpenMP pools to ``n`` threads and the process to ``n`` CPUs (as peers.py does)."""
     for var in THREAD_VARS:

@@ -113,12 +113,22 @@ def test_held_steps_count_only_once_blas_s_workers_have_stopped_spinning():
     assert tuner.mode == ONE
 
 
+def held_trial_length(tuner, seconds_of, clock, **run_options):
+    """Steps from the start of the first held trial until the tuner decides (the trial's whole block)."""
+    while tuner.next_mode()[0] != ONE:
+        run(tuner, seconds_of, 1, clock, **run_options)
+    steps = 0
+    while tuner.measuring:
+        run(tuner, seconds_of, 1, clock, **run_options)
+        steps += 1
+    return steps
+
+
 def test_held_steps_count_at_once_when_blas_s_threads_have_been_idle():
     """Steps whose products are all too small for BLAS's threads leave none spinning: no wait."""
     tuner, clock = tuner_with_clock()
-    modes = run(tuner, durations(0.01, 0.02), 500, clock, products_on_blas_threads=False)
-    first_trial = modes.index(ONE)
-    assert modes[first_trial:first_trial + BLOCK + 1] == [ONE] * BLOCK + [ONE]  # decided after 4 steps: ONE won
+    steps = held_trial_length(tuner, durations(0.01, 0.02), clock, products_on_blas_threads=False)
+    assert steps == BLOCK and tuner.mode == ONE  # the uncounted first step and three counted
 
 
 def test_held_steps_that_run_products_on_blas_threads_count_after_the_wait():
@@ -130,12 +140,9 @@ def test_held_steps_that_run_products_on_blas_threads_count_after_the_wait():
         blas.last_on_blas_threads = clock.now
         return 0.01 if mode == ONE else 0.02
 
-    modes = run(tuner, a_product_on_blas_threads_in_every_step, 2000, clock)
-    first_trial = modes.index(ONE)
-    held_steps = modes[first_trial:].index(NATIVE) if tuner.mode == NATIVE else None
-    assert tuner.mode == ONE and held_steps is None
+    steps = held_trial_length(tuner, a_product_on_blas_threads_in_every_step, clock)
     waited = round(2 * SPIN_SECONDS / 0.01)  # steps of 0.01 s before one counts (± one for the sums' rounding)
-    assert tuner.recent[ONE] and modes[first_trial:first_trial + waited] == [ONE] * waited
+    assert waited + TRIAL_STEPS <= steps <= waited + TRIAL_STEPS + 1 and tuner.mode == ONE
 
 
 def test_the_first_held_step_s_products_on_blas_threads_are_waited_out():
